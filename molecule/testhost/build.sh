@@ -21,6 +21,11 @@ suites=("$@")
 
 log() { printf '[testhost] %s\n' "$*" >&2; }
 
+if ! command -v debootstrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "debootstrap is missing: installing Debian's debootstrap package"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+fi
 for tool in docker debootstrap; do
   command -v "$tool" >/dev/null || { log "missing '$tool': install it (apt-get install $tool) and retry"; exit 2; }
 done

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The whole test suite, stage by stage, with a timing summary at the end.
+#
+#   scripts/test.sh                 every stage
+#   scripts/test.sh lint unit       only the named stages
+#   MOLECULE_SCENARIOS="common" scripts/test.sh molecule
+#
+# Stages: lint specs unit sanity build engine images molecule. Every requested stage runs even
+# when an earlier one failed (molecule needs engine and images); the exit status is 1 if any failed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+all_stages=(lint specs unit sanity build engine images molecule)
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
+
+"$root/scripts/venv.sh" || exit 1
+# shellcheck disable=SC1091
+source "$root/.venv/bin/activate"
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
+
+stage_lint() {
+  ansible-lint --profile production --offline -q && yamllint -s .
+}
+stage_specs() { python scripts/check-argument-specs.py; }
+stage_unit() { python -m pytest -q collections/ansible_collections/lanying/im/tests/unit; }
+stage_sanity() { scripts/sanity.sh; }
+stage_build() { scripts/check-collection-build.sh; }
+stage_engine() { scripts/ensure-docker.sh; }
+stage_images() { molecule/testhost/build.sh; }
+stage_molecule() {
+  local scenario status=0
+  for scenario in ${MOLECULE_SCENARIOS:-$(molecule_scenarios)}; do
+    local start=$SECONDS
+    molecule test -s "$scenario" || status=1
+    timings+=("  molecule/$scenario|$((SECONDS - start))s|$([ $status = 0 ] && echo ok || echo FAILED)")
+  done
+  return $status
+}
+molecule_scenarios() {
+  for file in molecule/*/molecule.yml; do basename "$(dirname "$file")"; done
+}
+
+declare -A result
+timings=()
+failed=0
+suite_start=$SECONDS
+for stage in "${stages[@]}"; do
+  if ! declare -F "stage_$stage" >/dev/null; then
+    echo "unknown stage '$stage'; stages are: ${all_stages[*]}" >&2
+    exit 2
+  fi
+  if [ "$stage" = molecule ] && { [ "${result[engine]:-ok}" != ok ] || [ "${result[images]:-ok}" != ok ]; }; then
+    result[$stage]=skipped
+    timings+=("$stage|0s|skipped (no engine or no test-host images)")
+    failed=1
+    continue
+  fi
+  echo "==> $stage"
+  start=$SECONDS
+  if "stage_$stage"; then result[$stage]=ok; else result[$stage]=FAILED; failed=1; fi
+  timings+=("$stage|$((SECONDS - start))s|${result[$stage]}")
+done
+
+echo
+echo "==> summary (wall time by stage)"
+printf '%s\n' "${timings[@]}" "total|$((SECONDS - suite_start))s|$([ $failed = 0 ] && echo ok || echo FAILED)" \
+  | column -t -s '|'
+exit $failed

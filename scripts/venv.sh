@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create or refresh the project's virtual environment (.venv) from requirements.txt.
+# A stamp holding the hash of requirements.txt skips the install when nothing changed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-$root/.venv}
+python=${PYTHON:-python3}
+want=$(sha256sum "$root/requirements.txt" | cut -c1-16)
+stamp="$venv/.lanying-requirements"
+
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "[venv] $venv is up to date"
+  exit 0
+fi
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (ansible-core 2.19)")'
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+echo "[venv] installing requirements.txt into $venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet -r "$root/requirements.txt"
+echo "$want" > "$stamp"
+echo "[venv] ready: $("$venv/bin/ansible" --version | head -1)"
