@@ -1,0 +1,42 @@
+# lanying.im: common entry points. Every target creates .venv from requirements.txt first.
+.PHONY: help venv demo demo-down test lint unit sanity molecule images build clean
+
+help:
+	@echo "make demo       deploy the platform on local containers (inventories/local)"
+	@echo "make demo-down  remove the local containers"
+	@echo "make test       the whole suite: lint, argument specs, unit, sanity, build, Molecule"
+	@echo "make lint | unit | sanity | build | images | molecule   one part of it"
+	@echo "make venv       create the virtual environment (.venv) only"
+
+venv:
+	@scripts/venv.sh
+
+demo:
+	@scripts/demo.sh
+
+demo-down:
+	@scripts/demo.sh down
+
+test:
+	@scripts/test.sh
+
+lint:
+	@scripts/test.sh lint specs
+
+unit:
+	@scripts/test.sh unit
+
+sanity:
+	@scripts/test.sh sanity
+
+build:
+	@scripts/test.sh build
+
+images:
+	@scripts/test.sh engine images
+
+molecule:
+	@scripts/test.sh engine images molecule
+
+clean:
+	rm -rf .venv collections/ansible_collections/lanying/im/tests/output .ansible
