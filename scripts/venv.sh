@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Create or refresh the project's virtual environment (.venv) from requirements.txt.
-# A stamp holding the hash of requirements.txt skips the install when nothing changed.
+# Create or refresh the project's virtual environment (.venv) from requirements.txt, pinned by
+# constraints.txt. A stamp holding the hash of both files skips the install when nothing changed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 python=${PYTHON:-python3}
-want=$(sha256sum "$root/requirements.txt" | cut -c1-16)
+want=$(cat "$root/requirements.txt" "$root/constraints.txt" | sha256sum | cut -c1-16)
 stamp="$venv/.lanying-requirements"
 
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
@@ -16,6 +16,6 @@ fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 echo "[venv] installing requirements.txt into $venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -r "$root/requirements.txt"
+"$venv/bin/python" -m pip install --quiet -r "$root/requirements.txt" -c "$root/constraints.txt"
 echo "$want" > "$stamp"
 echo "[venv] ready: $("$venv/bin/ansible" --version | head -1)"
