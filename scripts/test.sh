@@ -28,7 +28,7 @@ stage_unit() { python -m pytest -q collections/ansible_collections/lanying/im/te
 stage_sanity() { scripts/sanity.sh; }
 stage_build() { scripts/check-collection-build.sh; }
 stage_engine() { scripts/ensure-docker.sh; }
-stage_images() { molecule/testhost/build.sh; }
+stage_images() { molecule/testhost/build.sh && molecule/testhost/build.sh --base; }
 stage_molecule() {
   local scenario status=0
   for scenario in ${MOLECULE_SCENARIOS:-$(molecule_scenarios)}; do

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Build systemd test-host images from Debian's own packages (no container registry needed).
+# Build images from Debian's own packages (no container registry needed).
 #
-#   molecule/testhost/build.sh [SUITE...]     default suites: bookworm trixie
+#   molecule/testhost/build.sh [SUITE...]          systemd test hosts; default suites: bookworm trixie
+#   molecule/testhost/build.sh --base [SUITE...]   plain base images for image builds (default: bookworm),
+#                                                  also saved as .cache/images/lanying-base-<suite>.tar
 #
-# Each image is tagged lanying-testhost:<suite>-<hash>, where the hash covers every input
-# (this script, the in-root setup script, the package list, the suite and the mirror), and
-# lanying-testhost:<suite> points at the newest build. An image whose inputs did not change
-# is reused, not rebuilt.
+# Each image is tagged <name>:<suite>-<hash>, where the hash covers every input (this script, the
+# in-root setup script, the package list, the suite and the mirror), and <name>:<suite> points at
+# the newest build. An image whose inputs did not change is reused, not rebuilt.
 #
 # Environment:
 #   LANYING_DEBIAN_MIRROR   Debian mirror (default http://deb.debian.org/debian)
@@ -14,10 +15,21 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+cache=${LANYING_IMAGE_CACHE:-$(cd "$here/../.." && pwd)/.cache/images}
 mirror=${LANYING_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
+kind=testhost
+if [ "${1:-}" = --base ]; then kind=base; shift; fi
+if [ $kind = testhost ]; then
+  name=lanying-testhost
+  packages=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
+  default_suites=(bookworm trixie)
+else
+  name=lanying-base
+  packages=ca-certificates
+  default_suites=(bookworm)
+fi
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+[ ${#suites[@]} -gt 0 ] || suites=("${default_suites[@]}")
 
 log() { printf '[testhost] %s\n' "$*" >&2; }
 
@@ -32,21 +44,22 @@ done
 
 inputs_hash() {
   local suite=$1
-  { cat "$here/build.sh" "$here/setup-rootfs.sh" "$here/packages.txt"; echo "$suite $mirror"; } \
+  { cat "$here/build.sh" "$here/setup-rootfs.sh" "$here/packages.txt"; echo "$kind $suite $mirror"; } \
     | sha256sum | cut -c1-12
 }
 
 build_one() {
   local suite=$1 tag hash rootfs start
   hash=$(inputs_hash "$suite")
-  tag="lanying-testhost:${suite}-${hash}"
+  tag="${name}:${suite}-${hash}"
   if [ "${LANYING_TESTHOST_FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
     log "$tag is up to date (inputs unchanged), reusing it"
-    docker tag "$tag" "lanying-testhost:${suite}"
+    docker tag "$tag" "${name}:${suite}"
+    save_archive "$suite" "$hash"
     return 0
   fi
   start=$(date +%s)
-  rootfs=$(mktemp -d "/var/tmp/lanying-testhost-${suite}.XXXXXX")
+  rootfs=$(mktemp -d "/var/tmp/${name}-${suite}.XXXXXX")
   # shellcheck disable=SC2064
   trap "rm -rf '$rootfs'" RETURN
   log "building $tag from $mirror (debootstrap, a few minutes)"
@@ -54,16 +67,30 @@ build_one() {
     log "debootstrap of $suite failed; last lines of its log:"; tail -20 "$rootfs.log" >&2; rm -f "$rootfs.log"; return 1; }
   rm -f "$rootfs.log"
   cp "$here/setup-rootfs.sh" "$rootfs/tmp/setup-rootfs.sh"
-  chroot "$rootfs" /bin/sh /tmp/setup-rootfs.sh "$suite" "$mirror" || { log "setting up the $suite root failed"; return 1; }
+  chroot "$rootfs" /bin/sh /tmp/setup-rootfs.sh "$kind" "$suite" "$mirror" || { log "setting up the $suite root failed"; return 1; }
   rm -f "$rootfs/tmp/setup-rootfs.sh"
   # Functions called with || run without errexit: check every step explicitly.
-  tar -C "$rootfs" --numeric-owner -c . | docker import \
-    --change 'CMD ["/lib/systemd/systemd"]' \
-    --change 'ENV container=docker' \
-    --message "lanying.im test host: Debian $suite from $mirror" \
+  local changes=(--change 'CMD ["/bin/bash"]')
+  [ $kind = testhost ] && changes=(--change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker')
+  tar -C "$rootfs" --numeric-owner -c . | docker import "${changes[@]}" \
+    --message "lanying.im $kind image: Debian $suite from $mirror" \
     - "$tag" >/dev/null || { log "docker import of $tag failed"; return 1; }
-  docker tag "$tag" "lanying-testhost:${suite}" || return 1
+  docker tag "$tag" "${name}:${suite}" || return 1
+  save_archive "$suite" "$hash" || return 1
   log "built $tag in $(( $(date +%s) - start ))s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
+# Base images also go to an archive that roles load on hosts without registry access.
+save_archive() {
+  local suite=$1 hash=$2 archive="$cache/${name}-$1.tar"
+  [ $kind = base ] || return 0
+  if [ -f "$archive" ] && [ "$(cat "$archive.inputs" 2>/dev/null)" = "$hash" ]; then
+    return 0
+  fi
+  mkdir -p "$cache"
+  docker save "${name}:${suite}" -o "$archive.tmp" && mv "$archive.tmp" "$archive" && echo "$hash" > "$archive.inputs" \
+    || { log "saving $archive failed"; return 1; }
+  log "saved ${name}:${suite} to $archive"
 }
 
 status=0

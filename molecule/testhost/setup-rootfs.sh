@@ -1,14 +1,22 @@
 #!/bin/sh
-# Runs inside the freshly bootstrapped root: make it a quiet systemd container host.
+# Runs inside the freshly bootstrapped root: make it a quiet systemd container host (testhost),
+# or just a clean base for image builds (base).
 set -eu
-suite=$1
-mirror=$2
+kind=$1
+suite=$2
+mirror=$3
 
 cat > /etc/apt/sources.list <<LIST
 deb $mirror $suite main
 deb $mirror $suite-updates main
 deb ${mirror%/debian}/debian-security $suite-security main
 LIST
+
+if [ "$kind" = base ]; then
+  apt-get clean
+  rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log
+  exit 0
+fi
 
 # Units that make no sense in a container, or that fight the harness.
 for unit in getty.target console-getty.service systemd-firstboot.service \
