@@ -17,5 +17,6 @@ fi
 start=$SECONDS
 scripts/ensure-docker.sh
 molecule/testhost/build.sh bookworm
+molecule/testhost/build.sh --base bookworm
 ansible-playbook playbooks/demo.yml
 echo "[demo] done in $((SECONDS - start))s"

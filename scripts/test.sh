@@ -31,12 +31,29 @@ stage_engine() { scripts/ensure-docker.sh; }
 stage_images() { molecule/testhost/build.sh && molecule/testhost/build.sh --base; }
 stage_molecule() {
   local scenario status=0
+  mkdir -p .cache/logs
   for scenario in ${MOLECULE_SCENARIOS:-$(molecule_scenarios)}; do
-    local start=$SECONDS
-    molecule test -s "$scenario" || status=1
-    timings+=("  molecule/$scenario|$((SECONDS - start))s|$([ $status = 0 ] && echo ok || echo FAILED)")
+    local start=$SECONDS result=ok log=".cache/logs/molecule-$scenario.log"
+    molecule test -s "$scenario" 2>&1 | tee "$log"
+    [ "${PIPESTATUS[0]}" = 0 ] || result=FAILED
+    secrets_leaked "$scenario" "$log" && result="FAILED (a secret appears in the output)"
+    [ "$result" = ok ] || status=1
+    timings+=("  molecule/$scenario|$((SECONDS - start))s|$result")
   done
   return $status
+}
+# Every credential the scenario generated (lanying_im_secrets_dir) must stay out of its output.
+secrets_leaked() {
+  local dir=".cache/molecule-secrets/$1" log=$2 file leaked=1
+  [ -d "$dir" ] || return 1
+  for file in "$dir"/*; do
+    [ -s "$file" ] || continue
+    if grep -qF -- "$(head -c 200 "$file")" "$log"; then
+      echo "secret $(basename "$file") of scenario $1 appears in $log" >&2
+      leaked=0
+    fi
+  done
+  return $leaked
 }
 molecule_scenarios() {
   for file in molecule/*/molecule.yml; do basename "$(dirname "$file")"; done

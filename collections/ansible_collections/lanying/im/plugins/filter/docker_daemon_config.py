@@ -81,9 +81,16 @@ def _fail(source, message):
     raise AnsibleFilterError("%s: %s" % (source, message))
 
 
+_TYPE_NAMES = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+               (list, "a list"), (dict, "a mapping"))
+
+
 def _type_name(value):
-    return {bool: "a boolean", int: "an integer", str: "a string", list: "a list", dict: "a mapping"}.get(
-        type(value), type(value).__name__)
+    # isinstance, not type(): templated values arrive as subclasses (tagged int, tagged str...).
+    for kind, name in _TYPE_NAMES:
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 
 def _check_value(source, key, value):

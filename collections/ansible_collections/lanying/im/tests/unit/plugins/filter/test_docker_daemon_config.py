@@ -51,5 +51,14 @@ def test_invalid_configs_name_key_value_and_fix(options, message):
     assert message in str(err.value)
 
 
+class TaggedInt(int):
+    """Stands for the int subclasses templated values arrive as."""
+
+
+def test_subclassed_values_are_named_by_their_base_type():
+    with pytest.raises(AnsibleFilterError, match=r"log-opts 'max-file' is 3 \(an integer\)"):
+        docker_daemon_config({"log-opts": {"max-file": TaggedInt(3)}})
+
+
 def test_registered():
     assert FilterModule().filters()["docker_daemon_config"] is docker_daemon_config
