@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lanying.im contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: im_topology
+short_description: The lanying.im deployment model, from inventory groups and a small spec
+version_added: 0.1.0
+author: lanying.im maintainers
+description:
+  - Turns the inventory groups (C(im_app), C(im_gateway), C(im_db)...) and the platform spec into every
+    service instance of the chat platform, with its host, ports, image and routes, plus the database,
+    Redis, gateway upstreams and metrics targets derived from them.
+  - Every role reads this one model, so nothing is wired twice by hand.
+  - Fails before any host is touched, naming the setting, the bad value and the fix, on a missing group,
+    an unknown key (with the closest known one), a bad server name or URL, or a port used twice on a host.
+options:
+  _input:
+    description: The inventory groups, as in the C(groups) variable.
+    type: dict
+    required: true
+  spec:
+    description:
+      - The platform spec. Keys C(server_name) (required), C(public_baseurl) (default
+        C(https://<server_name>/)), C(ports) (any of client, replication, metrics, https, http, postgres,
+        redis), C(images) (C(synapse), C(gateway) references), C(database_name), C(database_user).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Compute the model once
+  ansible.builtin.set_fact:
+    topology: "{{ groups | lanying.im.im_topology({'server_name': 'chat.example.com'}) }}"
+
+- name: The instances placed on this host
+  ansible.builtin.debug:
+    msg: "{{ topology.instances | selectattr('host', 'equalto', inventory_hostname) | list }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(server_name), C(public_baseurl); C(instances) (name, kind, host, ports, image, routes);
+      C(upstreams) (name to host:port list) and C(routes) (path to upstream) for the gateway;
+      C(database) and C(redis) (host, port, clients, and for the database name, user and
+      max_connections sized from the number of Synapse processes); C(metrics_targets).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
+
+
+def im_topology(groups, spec):
+    """Filter form of build_topology: errors become AnsibleFilterError."""
+    try:
+        return build_topology(groups, spec)
+    except TopologyError as err:
+        raise AnsibleFilterError(str(err))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"im_topology": im_topology}

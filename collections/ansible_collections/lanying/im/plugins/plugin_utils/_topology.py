@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lanying.im contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployment model of lanying.im (private to this collection; no stable API).
+
+One function, ``build_topology``, turns the inventory groups and a small user spec into every service
+instance of the platform (which host, which ports, which image, which routes). Every role reads this one
+model: the chat role deploys the instances placed on its host, the gateway renders its routing table
+from it, monitoring renders scrape targets from it. It is plain Python and raises ``TopologyError``
+with a message naming the setting, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+REQUIRED_GROUPS = ("im_app", "im_gateway", "im_db")
+
+DEFAULT_PORTS = {
+    "client": 8008,  # Matrix client and federation API of a Synapse process (plain HTTP, behind the gateway)
+    "replication": 9093,  # Synapse HTTP replication listener, used once workers exist
+    "metrics": 9000,  # Prometheus metrics listener of a Synapse process
+    "https": 443,  # gateway TLS
+    "http": 80,  # gateway plain HTTP (redirects and ACME)
+    "postgres": 5432,
+    "redis": 6379,
+}
+
+DEFAULT_SPEC = {
+    "server_name": None,
+    "public_baseurl": None,
+    "ports": {},
+    "images": {},
+    "database_name": "synapse",
+    "database_user": "synapse",
+}
+
+# Which ports each kind of instance listens on (host network).
+_INSTANCE_PORTS = {
+    "main": ("client", "replication", "metrics"),
+    "gateway": ("https", "http"),
+    "postgres": ("postgres",),
+    "redis": ("redis",),
+}
+
+# Everything the main process serves while no worker exists: the gateway sends these paths to it.
+MAIN_ROUTES = ("/_matrix", "/_synapse/client", "/_synapse/admin", "/.well-known/matrix")
+
+_SERVER_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?$")
+_BASEURL = re.compile(r"^https?://[^/\s:]+(:[0-9]{1,5})?/$")
+
+
+class TopologyError(ValueError):
+    """A spec or inventory the platform cannot be built from."""
+
+
+def _fail(message):
+    raise TopologyError(message)
+
+
+def _check_keys(where, given, allowed):
+    for key in sorted(set(given) - set(allowed), key=str):
+        close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+        hint = "did you mean %r? " % close[0] if close else ""
+        _fail("%s: unknown key %r; %sallowed keys: %s" % (where, key, hint, ", ".join(sorted(allowed))))
+
+
+def _merged_spec(spec):
+    if not isinstance(spec, dict):
+        _fail("lanying_im_topology: expected a mapping of settings, got %s" % type(spec).__name__)
+    _check_keys("lanying_im_topology", spec, DEFAULT_SPEC)
+    merged = dict(DEFAULT_SPEC)
+    merged.update(spec)
+    if not isinstance(merged["ports"], dict):
+        _fail("lanying_im_topology.ports: expected a mapping of port name to number, got %r" % (merged["ports"],))
+    _check_keys("lanying_im_topology.ports", merged["ports"], DEFAULT_PORTS)
+    ports = dict(DEFAULT_PORTS)
+    ports.update(merged["ports"])
+    for name, number in sorted(ports.items()):
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 65535:
+            _fail("lanying_im_topology.ports.%s is %r; it must be a port number from 1 to 65535" % (name, number))
+    merged["ports"] = ports
+    if not isinstance(merged["images"], dict):
+        _fail("lanying_im_topology.images: expected a mapping of image name to reference, got %r" % (merged["images"],))
+    return merged
+
+
+def _check_names(spec):
+    server_name = spec["server_name"]
+    if not isinstance(server_name, str) or not _SERVER_NAME.match(server_name):
+        _fail("lanying_im_topology.server_name is %r; it must be the domain users' IDs end in "
+              "(@alice:chat.example.com -> chat.example.com), a DNS name with an optional port" % (server_name,))
+    baseurl = spec["public_baseurl"]
+    if baseurl is None:
+        baseurl = "https://%s/" % server_name.split(":")[0]
+    if not isinstance(baseurl, str) or not _BASEURL.match(baseurl):
+        _fail("lanying_im_topology.public_baseurl is %r; it must be the URL clients use, "
+              "'https://host[:port]/' with the trailing slash and no path" % (baseurl,))
+    return server_name, baseurl
+
+
+def _groups(groups):
+    if not isinstance(groups, dict):
+        _fail("inventory groups: expected a mapping of group name to host list, got %s" % type(groups).__name__)
+    for group in REQUIRED_GROUPS:
+        if not groups.get(group):
+            _fail("inventory group %s has no host; put at least one host in it (one host may be in every group)"
+                  % group)
+    return {name: list(hosts or []) for name, hosts in groups.items()}
+
+
+def _check_port_clashes(instances):
+    used = {}
+    for instance in instances:
+        for port_name, number in sorted(instance["ports"].items()):
+            key = (instance["host"], number)
+            if key in used:
+                other, other_port = used[key]
+                _fail("port %d on host %s is used twice: %s (%s) and %s (%s); change one in lanying_im_topology.ports"
+                      % (number, instance["host"], other, other_port, instance["name"], port_name))
+            used[key] = (instance["name"], port_name)
+
+
+def build_topology(groups, spec):
+    """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``."""
+    spec = _merged_spec(spec)
+    groups = _groups(groups)
+    server_name, baseurl = _check_names(spec)
+    ports = spec["ports"]
+
+    def instance(name, kind, host, image=None, routes=()):
+        return {
+            "name": name,
+            "kind": kind,
+            "host": host,
+            "ports": {port: ports[port] for port in _INSTANCE_PORTS[kind]},
+            "image": image,
+            "routes": list(routes),
+        }
+
+    main_host = groups["im_app"][0]
+    db_host = groups["im_db"][0]
+    instances = [instance("synapse-main", "main", main_host, spec["images"].get("synapse"), MAIN_ROUTES)]
+    instances += [instance("gateway-%s" % host, "gateway", host, spec["images"].get("gateway"))
+                  for host in groups["im_gateway"]]
+    instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
+    _check_port_clashes(instances)
+
+    main = instances[0]
+    synapse_processes = [i for i in instances if i["kind"] == "main"]
+    return {
+        "server_name": server_name,
+        "public_baseurl": baseurl,
+        "instances": instances,
+        "upstreams": {
+            "main": ["%s:%d" % (main["host"], main["ports"]["client"])],
+        },
+        "routes": [{"path": path, "upstream": "main"} for path in MAIN_ROUTES],
+        "database": {
+            "host": db_host,
+            "port": ports["postgres"],
+            "name": spec["database_name"],
+            "user": spec["database_user"],
+            "clients": sorted(set(groups["im_app"])),
+            # Each Synapse process keeps a pool of up to 10 connections (cp_max); leave room for
+            # administration and monitoring.
+            "max_connections": 10 * len(synapse_processes) + 20,
+        },
+        "redis": {"host": db_host, "port": ports["redis"], "clients": sorted(set(groups["im_app"]))},
+        "metrics_targets": ["%s:%d" % (i["host"], i["ports"]["metrics"]) for i in synapse_processes],
+    }

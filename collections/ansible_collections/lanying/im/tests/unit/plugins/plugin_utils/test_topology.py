@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lanying.im.plugins.plugin_utils._topology import MAIN_ROUTES, TopologyError, build_topology
+
+ONE_HOST = {"all": ["h1"], "im_app": ["h1"], "im_gateway": ["h1"], "im_db": ["h1"], "im_registry": ["h1"]}
+THREE_HOSTS = {"im_app": ["app1", "app2"], "im_gateway": ["gw1", "gw2"], "im_db": ["db1"]}
+SPEC = {"server_name": "chat.example.com"}
+
+
+def placement(model):
+    return [(i["name"], i["kind"], i["host"]) for i in model["instances"]]
+
+
+@pytest.mark.parametrize(
+    "groups, expected",
+    [
+        (ONE_HOST, [("synapse-main", "main", "h1"), ("gateway-h1", "gateway", "h1"),
+                    ("postgres", "postgres", "h1"), ("redis", "redis", "h1")]),
+        (THREE_HOSTS, [("synapse-main", "main", "app1"), ("gateway-gw1", "gateway", "gw1"),
+                       ("gateway-gw2", "gateway", "gw2"), ("postgres", "postgres", "db1"), ("redis", "redis", "db1")]),
+    ],
+)
+def test_placement(groups, expected):
+    assert placement(build_topology(groups, SPEC)) == expected
+
+
+def test_same_input_same_model():
+    assert build_topology(THREE_HOSTS, SPEC) == build_topology(dict(THREE_HOSTS), dict(SPEC))
+
+
+def test_defaults_and_derived_values():
+    model = build_topology(THREE_HOSTS, SPEC)
+    main = model["instances"][0]
+    assert main["ports"] == {"client": 8008, "replication": 9093, "metrics": 9000}
+    assert main["routes"] == list(MAIN_ROUTES)
+    assert model["public_baseurl"] == "https://chat.example.com/"
+    assert model["upstreams"] == {"main": ["app1:8008"]}
+    assert model["routes"][0] == {"path": "/_matrix", "upstream": "main"}
+    assert model["database"] == {"host": "db1", "port": 5432, "name": "synapse", "user": "synapse",
+                                 "clients": ["app1", "app2"], "max_connections": 30}
+    assert model["redis"] == {"host": "db1", "port": 6379, "clients": ["app1", "app2"]}
+    assert model["metrics_targets"] == ["app1:9000"]
+
+
+def test_spec_overrides():
+    model = build_topology(ONE_HOST, {
+        "server_name": "example.org:8448",
+        "public_baseurl": "https://matrix.example.org/",
+        "ports": {"client": 18008, "https": 8443},
+        "images": {"synapse": "reg:5000/lanying/synapse:1", "gateway": "reg:5000/lanying/gateway:1"},
+        "database_name": "chat",
+    })
+    main, gateway = model["instances"][:2]
+    assert main["ports"]["client"] == 18008 and main["image"] == "reg:5000/lanying/synapse:1"
+    assert gateway["ports"] == {"https": 8443, "http": 80} and gateway["image"] == "reg:5000/lanying/gateway:1"
+    assert model["database"]["name"] == "chat"
+    assert model["public_baseurl"] == "https://matrix.example.org/"
+
+
+@pytest.mark.parametrize(
+    "groups, spec, message",
+    [
+        ({"im_app": ["a"], "im_gateway": ["g"]}, SPEC, "inventory group im_db has no host"),
+        ({"im_app": [], "im_gateway": ["g"], "im_db": ["d"]}, SPEC, "inventory group im_app has no host"),
+        (["im_app"], SPEC, "inventory groups: expected a mapping"),
+        (ONE_HOST, "chat.example.com", "lanying_im_topology: expected a mapping of settings"),
+        (ONE_HOST, {"server_name": "chat.example.com", "server_nmae": "x"},
+         "lanying_im_topology: unknown key 'server_nmae'; did you mean 'server_name'?"),
+        (ONE_HOST, {"server_name": "chat.example.com", "ports": {"clinet": 1}},
+         "lanying_im_topology.ports: unknown key 'clinet'; did you mean 'client'?"),
+        (ONE_HOST, {"server_name": "chat.example.com", "ports": {"client": 70000}},
+         "lanying_im_topology.ports.client is 70000; it must be a port number from 1 to 65535"),
+        (ONE_HOST, {"server_name": "chat.example.com", "ports": {"client": True}}, "ports.client is True"),
+        (ONE_HOST, {"server_name": "chat.example.com", "ports": {"client": 443}},
+         "port 443 on host h1 is used twice: synapse-main (client) and gateway-h1 (https)"),
+        (ONE_HOST, {"server_name": "chat.example.com", "ports": {"redis": 5432}},
+         "port 5432 on host h1 is used twice: postgres (postgres) and redis (redis)"),
+        (ONE_HOST, {}, "lanying_im_topology.server_name is None"),
+        (ONE_HOST, {"server_name": "https://chat.example.com"}, "server_name is 'https://chat.example.com'"),
+        (ONE_HOST, {"server_name": "chat.example.com", "public_baseurl": "https://chat.example.com"},
+         "'https://host[:port]/' with the trailing slash"),
+        (ONE_HOST, {"server_name": "chat.example.com", "images": ["x"]}, "lanying_im_topology.images: expected a mapping"),
+    ],
+)
+def test_errors_name_the_setting_and_the_fix(groups, spec, message):
+    with pytest.raises(TopologyError) as err:
+        build_topology(groups, spec)
+    assert message in str(err.value)
+
+
+def test_ports_on_different_hosts_do_not_clash():
+    model = build_topology(THREE_HOSTS, {"server_name": "chat.example.com", "ports": {"client": 443}})
+    assert model["instances"][0]["ports"]["client"] == 443
