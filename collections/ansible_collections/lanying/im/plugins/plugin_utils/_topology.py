@@ -88,6 +88,9 @@ def _merged_spec(spec):
 
 def _check_names(spec):
     server_name = spec["server_name"]
+    if server_name in (None, ""):
+        _fail("the server name is not set: set lanying_im_server_name to the domain users' IDs end in "
+              "(@alice:chat.example.com -> chat.example.com); it can never change once users exist")
     if not isinstance(server_name, str) or not _SERVER_NAME.match(server_name):
         _fail("lanying_im_topology.server_name is %r; it must be the domain users' IDs end in "
               "(@alice:chat.example.com -> chat.example.com), a DNS name with an optional port" % (server_name,))
