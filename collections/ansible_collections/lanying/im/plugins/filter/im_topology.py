@@ -25,7 +25,8 @@ options:
     description:
       - The platform spec. Keys C(server_name) (required), C(public_baseurl) (default
         C(https://<server_name>/)), C(ports) (any of client, replication, metrics, https, http, postgres,
-        redis), C(images) (C(synapse), C(gateway) references), C(database_name), C(database_user).
+        redis), C(images) (C(synapse), C(gateway) references), C(database_name), C(database_user),
+        C(federation) (boolean, default false), C(max_upload_mb) (largest media upload, default 50).
     type: dict
     required: true
 """
@@ -44,7 +45,9 @@ RETURN = r"""
 _value:
   description:
     - C(server_name), C(public_baseurl); C(instances) (name, kind, host, ports, image, routes);
-      C(upstreams) (name to host:port list) and C(routes) (path to upstream) for the gateway;
+      C(upstreams) (name to a list of host and port) and C(routes) (path, upstream, and whether only
+      admin networks may reach it) for the gateway; C(well_known) (the C(/.well-known/matrix/) documents);
+      C(federation) and C(max_upload_mb);
       C(database) and C(redis) (host, port, clients, and for the database name, user and
       max_connections sized from the number of Synapse processes); C(metrics_targets).
   type: dict

@@ -34,6 +34,8 @@ DEFAULT_SPEC = {
     "images": {},
     "database_name": "synapse",
     "database_user": "synapse",
+    "federation": False,
+    "max_upload_mb": 50,
 }
 
 # Which ports each kind of instance listens on (host network).
@@ -45,7 +47,10 @@ _INSTANCE_PORTS = {
 }
 
 # Everything the main process serves while no worker exists: the gateway sends these paths to it.
-MAIN_ROUTES = ("/_matrix", "/_synapse/client", "/_synapse/admin", "/.well-known/matrix")
+# The gateway answers /.well-known/matrix/* itself, from the model.
+MAIN_ROUTES = ("/_matrix", "/_synapse/client", "/_synapse/admin")
+# Paths only the admin networks may reach (lanying.im.gateway restricts them).
+ADMIN_ROUTES = ("/_synapse/admin",)
 
 _SERVER_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?$")
 _BASEURL = re.compile(r"^https?://[^/\s:]+(:[0-9]{1,5})?/$")
@@ -81,6 +86,12 @@ def _merged_spec(spec):
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 65535:
             _fail("lanying_im_topology.ports.%s is %r; it must be a port number from 1 to 65535" % (name, number))
     merged["ports"] = ports
+    if not isinstance(merged["federation"], bool):
+        _fail("lanying_im_topology.federation is %r; it must be true or false" % (merged["federation"],))
+    upload = merged["max_upload_mb"]
+    if isinstance(upload, bool) or not isinstance(upload, int) or not 1 <= upload <= 10240:
+        _fail("lanying_im_topology.max_upload_mb is %r; it must be a whole number of megabytes from 1 to 10240"
+              % (upload,))
     if not isinstance(merged["images"], dict):
         _fail("lanying_im_topology.images: expected a mapping of image name to reference, got %r" % (merged["images"],))
     return merged
@@ -152,14 +163,23 @@ def build_topology(groups, spec):
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] == "main"]
+    public_host = baseurl.split("/")[2]
+    if ":" not in public_host:
+        public_host += ":443" if baseurl.startswith("https:") else ":80"
+    well_known = {"client": {"m.homeserver": {"base_url": baseurl.rstrip("/")}}}
+    if spec["federation"]:
+        well_known["server"] = {"m.server": public_host}
     return {
         "server_name": server_name,
         "public_baseurl": baseurl,
+        "federation": spec["federation"],
+        "max_upload_mb": spec["max_upload_mb"],
         "instances": instances,
         "upstreams": {
-            "main": ["%s:%d" % (main["host"], main["ports"]["client"])],
+            "main": [{"host": main["host"], "port": main["ports"]["client"]}],
         },
-        "routes": [{"path": path, "upstream": "main"} for path in MAIN_ROUTES],
+        "routes": [{"path": path, "upstream": "main", "admin": path in ADMIN_ROUTES} for path in MAIN_ROUTES],
+        "well_known": well_known,
         "database": {
             "host": db_host,
             "port": ports["postgres"],

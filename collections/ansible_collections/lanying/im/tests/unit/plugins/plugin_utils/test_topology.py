@@ -36,8 +36,12 @@ def test_defaults_and_derived_values():
     assert main["ports"] == {"client": 8008, "replication": 9093, "metrics": 9000}
     assert main["routes"] == list(MAIN_ROUTES)
     assert model["public_baseurl"] == "https://chat.example.com/"
-    assert model["upstreams"] == {"main": ["app1:8008"]}
-    assert model["routes"][0] == {"path": "/_matrix", "upstream": "main"}
+    assert model["upstreams"] == {"main": [{"host": "app1", "port": 8008}]}
+    assert model["routes"] == [{"path": "/_matrix", "upstream": "main", "admin": False},
+                               {"path": "/_synapse/client", "upstream": "main", "admin": False},
+                               {"path": "/_synapse/admin", "upstream": "main", "admin": True}]
+    assert model["federation"] is False and model["max_upload_mb"] == 50
+    assert model["well_known"] == {"client": {"m.homeserver": {"base_url": "https://chat.example.com"}}}
     assert model["database"] == {"host": "db1", "port": 5432, "name": "synapse", "user": "synapse",
                                  "clients": ["app1", "app2"], "max_connections": 30}
     assert model["redis"] == {"host": "db1", "port": 6379, "clients": ["app1", "app2"]}
@@ -60,6 +64,19 @@ def test_spec_overrides():
 
 
 @pytest.mark.parametrize(
+    "baseurl, server",
+    [("https://matrix.example.org/", "matrix.example.org:443"),
+     ("https://matrix.example.org:8443/", "matrix.example.org:8443"),
+     ("http://matrix.example.org/", "matrix.example.org:80")],
+)
+def test_federation_well_known(baseurl, server):
+    model = build_topology(ONE_HOST, {"server_name": "example.org", "public_baseurl": baseurl, "federation": True})
+    assert model["federation"] is True
+    assert model["well_known"]["server"] == {"m.server": server}
+    assert model["well_known"]["client"] == {"m.homeserver": {"base_url": baseurl.rstrip("/")}}
+
+
+@pytest.mark.parametrize(
     "groups, spec, message",
     [
         ({"im_app": ["a"], "im_gateway": ["g"]}, SPEC, "inventory group im_db has no host"),
@@ -78,6 +95,11 @@ def test_spec_overrides():
         (ONE_HOST, {"server_name": "chat.example.com", "ports": {"redis": 5432}},
          "port 5432 on host h1 is used twice: postgres (postgres) and redis (redis)"),
         (ONE_HOST, {}, "the server name is not set: set lanying_im_server_name"),
+        (ONE_HOST, {"server_name": "chat.example.com", "federation": "yes"},
+         "lanying_im_topology.federation is 'yes'; it must be true or false"),
+        (ONE_HOST, {"server_name": "chat.example.com", "max_upload_mb": 0},
+         "lanying_im_topology.max_upload_mb is 0; it must be a whole number of megabytes from 1 to 10240"),
+        (ONE_HOST, {"server_name": "chat.example.com", "max_upload_mb": "50M"}, "max_upload_mb is '50M'"),
         (ONE_HOST, {"server_name": ""}, "the server name is not set"),
         (ONE_HOST, {"server_name": 5}, "lanying_im_topology.server_name is 5"),
         (ONE_HOST, {"server_name": "https://chat.example.com"}, "server_name is 'https://chat.example.com'"),
