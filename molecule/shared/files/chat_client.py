@@ -60,6 +60,7 @@ async def wait_for_invite(client, room_id, timeout=30.0):
 
 async def converse(args):
     ssl_context = ssl.create_default_context(cafile=args.ca_file)
+    args.url = args.url.rstrip("/")  # matrix-nio appends paths that start with a slash
     alice = await login(args.url, args.user_a, os.environ["CHAT_USER_A_PASSWORD"], ssl_context)
     bob = await login(args.url, args.user_b, os.environ["CHAT_USER_B_PASSWORD"], ssl_context)
     try:
