@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: im_probe
 short_description: Prove that the chat platform delivers messages, and time it
 version_added: 0.1.0
-author: lanying.im maintainers
+author: lanying.im maintainers (@lanying-im)
 description:
   - Logs in two probe users through the gateway, sends a message from one and waits until the other
     receives it through sync, then returns the delivery latency.
@@ -55,9 +55,11 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status it predicts without changing anything.
     support: full
     details: Logs both users in (and out) to prove the gateway and the logins work, and sends nothing.
   diff_mode:
+    description: Returns what changed in diff mode.
     support: none
 notes:
   - The probe never changes configuration, so it always reports C(changed=false).

@@ -9,13 +9,13 @@ DOCUMENTATION = r"""
 module: im_user
 short_description: Ensure a chat user exists (or is deactivated), with its admin flag and display name
 version_added: 0.1.0
-author: lanying.im maintainers
+author: lanying.im maintainers (@lanying-im)
 description:
   - Manages one user of a Synapse homeserver through Synapse's admin API, working as O(admin_user).
   - When O(admin_user) cannot log in and O(shared_secret) is given, the admin account is first created
     through shared-secret registration (Synapse's C(registration_shared_secret)), so the first run on a new
     server needs nothing else.
-  - Idempotent: the user is read first and only what differs is changed. A password cannot be read back;
+  - The user is read first and only what differs is changed (idempotent). A password cannot be read back;
     with O(update_password=always) it is checked by logging in with it and set only when that fails.
   - Every session the module opens (and so every device it creates) is logged out before it returns.
   - Rate limits (HTTP 429) are waited out for up to a minute in total.
@@ -79,10 +79,12 @@ options:
     default: 30
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status it predicts without changing anything.
     support: full
     details: Reads the user and reports what would change. An admin account that does not exist yet is
       reported as to be created, and the user then as to be created too.
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: full
 notes:
   - Deactivation is what Synapse offers instead of deletion; the user ID can never be registered again.

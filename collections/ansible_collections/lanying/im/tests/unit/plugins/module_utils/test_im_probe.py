@@ -61,7 +61,7 @@ def test_first_run_creates_the_room_and_joins_the_receiver():
         ("POST", "/_matrix/client/v3/rooms/%21r%3Achat.test/invite", 403, {"errcode": "M_FORBIDDEN"}),
         ("POST", "/_matrix/client/v3/join/%21r%3Achat.test", 200, {"room_id": ROOM}),
     ] + SENT + [sync_with(["$e1"], "s2")]
-    _, exchange = probe(script)
+    exchange = probe(script)[1]
     create = exchange.bodies("POST", "/_matrix/client/v3/createRoom")[0]
     assert create["room_alias_name"] == "lanying-probe" and create["invite"] == ["@probe-receiver:chat.test"]
 

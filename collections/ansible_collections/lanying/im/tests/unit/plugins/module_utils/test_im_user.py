@@ -59,7 +59,7 @@ def test_check_mode_reports_and_changes_nothing():
 
 
 def test_absent_user_that_never_existed_is_no_change():
-    result, _ = run([login_ok("@admin:chat.test"), ("GET", USER, 404, {}), LOGOUT_OK], state="absent")
+    result = run([login_ok("@admin:chat.test"), ("GET", USER, 404, {}), LOGOUT_OK], state="absent")[0]
     assert not result["changed"]
 
 
@@ -78,7 +78,7 @@ def test_missing_admin_is_created_with_the_shared_secret():
 
 
 def test_missing_admin_in_check_mode_is_reported_without_requests():
-    result, _ = run([LOGIN_REFUSED], check_mode=True, shared_secret="s3cret")
+    result = run([LOGIN_REFUSED], check_mode=True, shared_secret="s3cret")[0]
     assert result["changed"] and result["admin_created"] and result["created"]
 
 
@@ -110,8 +110,9 @@ def test_update_password_always_resets_a_password_that_does_not_work():
 
 
 def test_update_password_always_keeps_a_password_that_works():
-    result, _ = run([login_ok("@admin:chat.test"), ("GET", USER, 200, ALICE), login_ok("@alice:chat.test", "T2"),
-                     LOGOUT_OK, LOGOUT_OK], update_password="always")
+    script = [login_ok("@admin:chat.test"), ("GET", USER, 200, ALICE), login_ok("@alice:chat.test", "T2"),
+              LOGOUT_OK, LOGOUT_OK]
+    result = run(script, update_password="always")[0]
     assert not result["changed"]
 
 
