@@ -24,5 +24,8 @@ done
 for plugin in "$out"/installed/ansible_collections/lanying/im/plugins/filter/*.py; do
   ansible-doc -t filter "lanying.im.$(basename "$plugin" .py)" >/dev/null
 done
+for plugin in "$out"/installed/ansible_collections/lanying/im/plugins/modules/*.py; do
+  ansible-doc -t module "lanying.im.$(basename "$plugin" .py)" >/dev/null
+done
 ansible-playbook --syntax-check lanying.im.site -i localhost, >/dev/null
-echo "[build] installed offline; role docs, filter docs and lanying.im.site load from the artifact"
+echo "[build] installed offline; role, filter and module docs and lanying.im.site load from the artifact"
