@@ -42,16 +42,19 @@ stage_molecule() {
   done
   return $status
 }
-# Every credential the scenario generated (lanying_im_secrets_dir) must stay out of its output.
+# Every credential the scenario generated (lanying_im_secrets_dir) must stay out of its output: each
+# word of 16 characters or more of each file (a password, the key part of a signing key).
 secrets_leaked() {
-  local dir=".cache/molecule-secrets/$1" log=$2 file leaked=1
+  local dir=".cache/molecule-secrets/$1" log=$2 file word leaked=1
   [ -d "$dir" ] || return 1
   for file in "$dir"/*; do
     [ -s "$file" ] || continue
-    if grep -qF -- "$(head -c 200 "$file")" "$log"; then
-      echo "secret $(basename "$file") of scenario $1 appears in $log" >&2
-      leaked=0
-    fi
+    for word in $(tr -s ' \t' '\n\n' < "$file" | awk 'length($0) >= 16'); do
+      if grep -qF -- "$word" "$log"; then
+        echo "secret $(basename "$file") of scenario $1 appears in $log" >&2
+        leaked=0
+      fi
+    done
   done
   return $leaked
 }
