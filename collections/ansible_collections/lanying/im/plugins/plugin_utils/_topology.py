@@ -15,6 +15,9 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.lanying.im.plugins.plugin_utils._workers import (
+    WORKER_PORTS, WorkerSpecError, place_workers, synapse_settings, worker_counts, worker_routes)
+
 REQUIRED_GROUPS = ("im_app", "im_gateway", "im_db")
 
 DEFAULT_PORTS = {
@@ -26,6 +29,8 @@ DEFAULT_PORTS = {
     "postgres": 5432,
     "redis": 6379,
 }
+# First port of each block the workers' ports are taken from (see _workers.WORKER_TYPES offsets).
+DEFAULT_PORTS.update(WORKER_PORTS)
 
 DEFAULT_SPEC = {
     "server_name": None,
@@ -36,11 +41,13 @@ DEFAULT_SPEC = {
     "database_user": "synapse",
     "federation": False,
     "max_upload_mb": 50,
+    "workers": "none",
 }
 
 # Which ports each kind of instance listens on (host network).
 _INSTANCE_PORTS = {
     "main": ("client", "replication", "metrics"),
+    "worker": ("client", "replication", "metrics"),
     "gateway": ("https", "http"),
     "postgres": ("postgres",),
     "redis": ("redis",),
@@ -155,14 +162,28 @@ def build_topology(groups, spec):
 
     main_host = groups["im_app"][0]
     db_host = groups["im_db"][0]
+    try:
+        counts = worker_counts(spec["workers"], spec["federation"])
+    except WorkerSpecError as err:
+        _fail(str(err))
+    workers = place_workers(counts, groups["im_app"], ports, spec["federation"])
+    for worker in workers:
+        worker.update(image=spec["images"].get("synapse"), routes=[])
     instances = [instance("synapse-main", "main", main_host, spec["images"].get("synapse"), MAIN_ROUTES)]
+    instances += workers
     instances += [instance("gateway-%s" % host, "gateway", host, spec["images"].get("gateway"))
                   for host in groups["im_gateway"]]
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
     _check_port_clashes(instances)
 
     main = instances[0]
-    synapse_processes = [i for i in instances if i["kind"] == "main"]
+    synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]
+    upstreams, worker_paths = worker_routes(workers, spec["federation"])
+    for worker in workers:
+        worker["routes"] = [r["path"] for r in worker_paths
+                            if {"host": worker["host"], "port": worker["ports"]["client"]}
+                            in upstreams[r["upstream"]]["servers"]]
+    upstreams["main"] = {"servers": [{"host": main["host"], "port": main["ports"]["client"]}], "balance": None}
     public_host = baseurl.split("/")[2]
     if ":" not in public_host:
         public_host += ":443" if baseurl.startswith("https:") else ":80"
@@ -175,10 +196,12 @@ def build_topology(groups, spec):
         "federation": spec["federation"],
         "max_upload_mb": spec["max_upload_mb"],
         "instances": instances,
-        "upstreams": {
-            "main": [{"host": main["host"], "port": main["ports"]["client"]}],
-        },
-        "routes": [{"path": path, "upstream": "main", "admin": path in ADMIN_ROUTES} for path in MAIN_ROUTES],
+        "workers": counts,
+        "upstreams": upstreams,
+        # Worker routes (regular expressions, in matching order) come before the main process's prefixes.
+        "routes": worker_paths + [{"path": path, "match": "prefix", "upstream": "main", "admin": path in ADMIN_ROUTES}
+                                  for path in MAIN_ROUTES],
+        "synapse": synapse_settings(main, workers, spec["federation"]),
         "well_known": well_known,
         "database": {
             "host": db_host,

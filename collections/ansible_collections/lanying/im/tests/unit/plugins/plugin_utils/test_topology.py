@@ -36,10 +36,11 @@ def test_defaults_and_derived_values():
     assert main["ports"] == {"client": 8008, "replication": 9093, "metrics": 9000}
     assert main["routes"] == list(MAIN_ROUTES)
     assert model["public_baseurl"] == "https://chat.example.com/"
-    assert model["upstreams"] == {"main": [{"host": "app1", "port": 8008}]}
-    assert model["routes"] == [{"path": "/_matrix", "upstream": "main", "admin": False},
-                               {"path": "/_synapse/client", "upstream": "main", "admin": False},
-                               {"path": "/_synapse/admin", "upstream": "main", "admin": True}]
+    assert model["upstreams"] == {"main": {"servers": [{"host": "app1", "port": 8008}], "balance": None}}
+    assert model["routes"] == [{"path": "/_matrix", "match": "prefix", "upstream": "main", "admin": False},
+                               {"path": "/_synapse/client", "match": "prefix", "upstream": "main", "admin": False},
+                               {"path": "/_synapse/admin", "match": "prefix", "upstream": "main", "admin": True}]
+    assert model["workers"] == {} and model["synapse"] == {}
     assert model["federation"] is False and model["max_upload_mb"] == 50
     assert model["well_known"] == {"client": {"m.homeserver": {"base_url": "https://chat.example.com"}}}
     assert model["database"] == {"host": "db1", "port": 5432, "name": "synapse", "user": "synapse",
