@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Use the deployed platform the way a chat client does, with matrix-nio, through the gateway.
 
-Two users log in, one creates a room and invites the other, they exchange a message each way, one
-uploads a media file and the other downloads it. Prints one JSON object with what was observed;
+Two users log in, one creates a room and invites the other, they exchange a message each way (with a
+typing notice and a read receipt), one uploads a media file and the other downloads it. Prints one JSON object with what was observed;
 exits non-zero with the failing step on stderr. Passwords come from the environment
 (CHAT_USER_A_PASSWORD, CHAT_USER_B_PASSWORD) and are never printed.
 """
@@ -18,7 +18,7 @@ import time
 import uuid
 
 from nio import (AsyncClient, AsyncClientConfig, DownloadError, JoinResponse, LoginResponse, RoomCreateResponse,
-                 RoomSendResponse, SyncResponse, UploadResponse)
+                 RoomSendResponse, RoomTypingResponse, SyncResponse, UpdateReceiptMarkerResponse, UploadResponse)
 
 
 class Failed(Exception):
@@ -71,9 +71,12 @@ async def converse(args):
         expect(await bob.join(room.room_id), JoinResponse, "join of %s" % bob.user_id)
 
         to_bob, to_alice = "hello bob %s" % marker, "hello alice %s" % marker
-        expect(await alice.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": to_bob}),
-               RoomSendResponse, "message to bob")
+        expect(await alice.room_typing(room.room_id, True, timeout=5000), RoomTypingResponse, "typing notice")
+        sent = expect(await alice.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": to_bob}),
+                      RoomSendResponse, "message to bob")
         bob_latency = await wait_for_message(bob, room.room_id, to_bob)
+        expect(await bob.update_receipt_marker(room.room_id, sent.event_id), UpdateReceiptMarkerResponse,
+               "read receipt")
         expect(await bob.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": to_alice}),
                RoomSendResponse, "message to alice")
         alice_latency = await wait_for_message(alice, room.room_id, to_alice)
