@@ -89,15 +89,33 @@ def ensure_user(make_client, params, check_mode):
         body = _changes(make_client, user_id, params, before)
         after = dict(before, exists=before["exists"] or params["state"] == "present")
         after.update((key, value) for key, value in body.items() if key in TRACKED)
+        ratelimit = _ratelimit_change(client, user_id, params, before, after)
         result["diff"] = {"before": before, "after": after}
-        if body:
+        if body or ratelimit:
             result["changed"] = True
             result["created"] = not before["exists"]
             if not check_mode:
-                client.put_user(user_id, body)
+                if body:
+                    client.put_user(user_id, body)
+                if ratelimit:
+                    client.set_ratelimit(user_id, ratelimit[0])
         return result
     finally:
         client.logout()
+
+
+def _ratelimit_change(client, user_id, params, before, after):
+    """(override,) when the message rate-limit override must change (None removes it), else ()."""
+    wanted = params.get("ratelimit")
+    if wanted is None or params["state"] == "absent":
+        return ()
+    wanted = None if wanted == {} else {"messages_per_second": wanted.get("messages_per_second", 0),
+                                        "burst_count": wanted.get("burst_count", 0)}
+    current = client.get_ratelimit(user_id) if before["exists"] else {}
+    current = None if not current else {"messages_per_second": current.get("messages_per_second", 0),
+                                        "burst_count": current.get("burst_count", 0)}
+    before["ratelimit"], after["ratelimit"] = current, wanted
+    return (wanted,) if current != wanted else ()
 
 
 def _changes(make_client, user_id, params, before):

@@ -156,6 +156,17 @@ class MatrixClient(object):
         return self.request("PUT", "/_synapse/admin/v2/users/%s" % quote(user_id, safe=""), body, ok=(200, 201))
 
 
+    def get_ratelimit(self, user_id):
+        """The user's rate-limit override ({} when there is none)."""
+        return self.request("GET", "/_synapse/admin/v1/users/%s/override_ratelimit" % quote(user_id, safe=""))
+
+    def set_ratelimit(self, user_id, override):
+        path = "/_synapse/admin/v1/users/%s/override_ratelimit" % quote(user_id, safe="")
+        if override is None:
+            return self.request("DELETE", path)
+        return self.request("POST", path, override)
+
+
 def user_id_for(name, server_name):
     """@name:server for a bare localpart; a full user ID is returned as it is."""
     return name if name.startswith("@") else "@%s:%s" % (name, server_name)

@@ -49,6 +49,20 @@ options:
   displayname:
     description: The user's display name. Unset leaves it as it is.
     type: str
+  ratelimit:
+    description:
+      - Override of the message rate limit for this user (bots, bridges, load tests). C(messages_per_second)
+        and C(burst_count) of V(0) mean no limit. An empty mapping removes the override; unset leaves it as it is.
+    type: dict
+    suboptions:
+      messages_per_second:
+        description: Messages per second the user may send; V(0) means no limit.
+        type: int
+        default: 0
+      burst_count:
+        description: Messages the user may send at once; V(0) means no limit.
+        type: int
+        default: 0
   state:
     description: V(present) makes sure the user exists and is active; V(absent) deactivates the user.
     type: str
@@ -114,6 +128,17 @@ EXAMPLES = r"""
     admin_password: "{{ admin_password }}"
   no_log: true
 
+- name: A bot that may send without rate limit
+  lanying.im.im_user:
+    url: http://127.0.0.1:8008
+    server_name: chat.example.com
+    name: alerts-bot
+    password: "{{ bot_password }}"
+    ratelimit: {messages_per_second: 0, burst_count: 0}
+    admin_user: admin
+    admin_password: "{{ admin_password }}"
+  no_log: true
+
 - name: Someone who left
   lanying.im.im_user:
     url: http://127.0.0.1:8008
@@ -139,7 +164,7 @@ admin_created:
   returned: always
   type: bool
 diff:
-  description: The user's admin flag, display name and deactivation before and after.
+  description: The user's admin flag, display name, deactivation (and rate-limit override when managed) before and after.
   returned: when the user could be read
   type: dict
   sample: {"before": {"exists": false}, "after": {"exists": true, "admin": false, "displayname": "Alice", "deactivated": false}}
@@ -162,6 +187,8 @@ def main():
             update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
             admin=dict(type="bool"),
             displayname=dict(type="str"),
+            ratelimit=dict(type="dict", options=dict(messages_per_second=dict(type="int", default=0),
+                                                     burst_count=dict(type="int", default=0))),
             state=dict(type="str", choices=["absent", "present"], default="present"),
             admin_user=dict(type="str", required=True),
             admin_password=dict(type="str", required=True, no_log=True),

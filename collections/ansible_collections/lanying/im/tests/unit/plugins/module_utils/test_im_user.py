@@ -120,3 +120,29 @@ def test_reactivation_sends_the_password():
     result, exchange = run([login_ok("@admin:chat.test"), ("GET", USER, 200, dict(ALICE, deactivated=True)),
                             ("PUT", USER, 200, {}), LOGOUT_OK])
     assert exchange.bodies("PUT", USER) == [{"deactivated": False, "password": "pw-alice"}]
+
+
+RATELIMIT = "/_synapse/admin/v1/users/%40alice%3Achat.test/override_ratelimit"
+
+
+@pytest.mark.parametrize("current, wanted, request_sent", [
+    ({}, {"messages_per_second": 0, "burst_count": 0}, ("POST", {"messages_per_second": 0, "burst_count": 0})),
+    ({"messages_per_second": 0, "burst_count": 0}, {"messages_per_second": 0, "burst_count": 0}, None),
+    ({"messages_per_second": 5, "burst_count": 10}, {}, ("DELETE", None)),
+    ({}, {}, None),
+])
+def test_rate_limit_override(current, wanted, request_sent):
+    script = [login_ok("@admin:chat.test"), ("GET", USER, 200, ALICE), ("GET", RATELIMIT, 200, current)]
+    if request_sent:
+        script.append((request_sent[0], RATELIMIT, 200, {}))
+    result, exchange = run(script + [LOGOUT_OK], ratelimit=wanted)
+    assert result["changed"] == bool(request_sent)
+    if request_sent:
+        assert exchange.bodies(request_sent[0], RATELIMIT) == [request_sent[1]]
+
+
+def test_rate_limit_of_a_new_user_is_set_after_creation():
+    script = [login_ok("@admin:chat.test"), ("GET", USER, 404, {}), ("PUT", USER, 201, {}),
+              ("POST", RATELIMIT, 200, {}), LOGOUT_OK]
+    result, _exchange = run(script, ratelimit={"messages_per_second": 0, "burst_count": 0})
+    assert result["created"] and result["diff"]["after"]["ratelimit"] == {"messages_per_second": 0, "burst_count": 0}
