@@ -15,7 +15,8 @@ description:
     Redis, gateway upstreams and metrics targets derived from them.
   - Every role reads this one model, so nothing is wired twice by hand.
   - Fails before any host is touched, naming the setting, the bad value and the fix, on a missing group,
-    an unknown key (with the closest known one), a bad server name or URL, or a port used twice on a host.
+    an unknown key (with the closest known one), a bad server name or URL, a port used twice on a host, or a
+    worker spec Synapse cannot run.
 options:
   _input:
     description: The inventory groups, as in the C(groups) variable.
@@ -26,7 +27,11 @@ options:
       - The platform spec. Keys C(server_name) (required), C(public_baseurl) (default
         C(https://<server_name>/)), C(ports) (any of client, replication, metrics, https, http, postgres,
         redis), C(images) (C(synapse), C(gateway) references), C(database_name), C(database_user),
-        C(federation) (boolean, default false), C(max_upload_mb) (largest media upload, default 50).
+        C(federation) (boolean, default false), C(max_upload_mb) (largest media upload, default 50),
+        C(workers) (a preset, V(none), V(small) or V(standard), or a mapping of C(preset) and counts per worker
+        type - stream_writer, media, sync, client_reader, event_persister, pusher, background, federation_sender).
+      - Port keys also include C(worker_client), C(worker_replication) and C(worker_metrics), the first port of
+        the blocks workers take their ports from.
     type: dict
     required: true
 """
@@ -44,7 +49,10 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - C(server_name), C(public_baseurl); C(instances) (name, kind, host, ports, image, routes);
+    - C(server_name), C(public_baseurl); C(instances) (name, kind, host, ports, image, routes; workers also
+      worker_type, worker_app, resources), placed over the im_app hosts in a balanced, deterministic way;
+      C(workers) (counts per type) and C(synapse) (instance_map, stream_writers, pusher_instances and the other
+      settings that name workers);
       C(upstreams) (name to a list of host and port) and C(routes) (path, upstream, and whether only
       admin networks may reach it) for the gateway; C(well_known) (the C(/.well-known/matrix/) documents);
       C(federation) and C(max_upload_mb);
