@@ -148,16 +148,16 @@ FEDERATION_READERS = ("client_reader",)
 
 
 def place_workers(counts, app_hosts, ports, federation=False):
-    """Worker instances over ``app_hosts``: each goes to the host running the fewest Synapse processes so far
-    (the main process counts on the first host; ties go to the earlier host). Ports come from a fixed block
-    per worker type, so a worker keeps its ports whatever else is added or removed."""
-    load = {host: 0 for host in app_hosts}
-    load[app_hosts[0]] = 1
+    """Worker instances over ``app_hosts``. Worker ``n`` of a type goes to host ``(k + n) mod H``, where ``k``
+    is the type's fixed position in the catalogue: workers of one type spread over the hosts, the types
+    start on different hosts (the first type one after the main process's host), and a worker's host and
+    ports depend only on its type, its number and the hosts - never on how many other workers there are.
+    So adding or removing workers moves no other worker; adding or removing hosts re-spreads them."""
     workers = []
+    positions = list(WORKER_TYPES)
     for kind, count in counts.items():
         for number in range(1, count + 1):
-            host = min(app_hosts, key=lambda h: (load[h], app_hosts.index(h)))
-            load[host] += 1
+            host = app_hosts[(positions.index(kind) + number) % len(app_hosts)]
             offset = WORKER_TYPES[kind]["offset"] + number - 1
             workers.append({
                 "name": "synapse-%s-%d" % (kind.replace("_", "-"), number),

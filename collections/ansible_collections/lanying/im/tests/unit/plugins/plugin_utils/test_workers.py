@@ -35,9 +35,9 @@ def per_host(m):
     (5, "small", {"app1": 2, "app2": 2, "app3": 2, "app4": 1, "app5": 1}),
     (1, "standard", {"app1": 11}),
     (2, "standard", {"app1": 6, "app2": 5}),
-    (5, "standard", {"app1": 3, "app2": 2, "app3": 2, "app4": 2, "app5": 2}),
+    (5, "standard", {"app1": 3, "app2": 3, "app3": 2, "app4": 1, "app5": 2}),
 ])
-def test_placement_is_balanced(app_hosts, preset, expected):
+def test_placement_spreads_the_processes(app_hosts, preset, expected):
     assert per_host(model(app_hosts, workers=preset)) == expected
 
 
@@ -45,6 +45,17 @@ def test_placement_is_deterministic_and_main_stays_first():
     first, second = model(3, workers="standard"), model(3, workers="standard")
     assert first == second
     assert synapse(first)[0]["name"] == "synapse-main" and synapse(first)[0]["host"] == "app1"
+
+
+@pytest.mark.parametrize("app_hosts", [1, 2, 5])
+def test_adding_or_removing_workers_moves_no_other_worker(app_hosts):
+    def placed(workers):
+        return {i["name"]: (i["host"], i["ports"]) for i in synapse(model(app_hosts, workers=workers))}
+
+    small = placed("small")
+    more = placed({"preset": "small", "sync": 3, "client_reader": 2, "pusher": 0})
+    assert all(more[name] == where for name, where in small.items() if name in more)
+    assert set(small) - set(more) == {"synapse-pusher-1"}
 
 
 def test_every_process_has_its_own_ports_on_its_host():
