@@ -24,9 +24,9 @@ declare -A results deploy
 for preset in "${presets[@]}"; do
   echo "[bench] deploying preset $preset"
   start=$SECONDS
-  ansible-playbook playbooks/demo.yml -e "{\"lanying_im_topology\": {\"workers\": \"$preset\"}}" >".cache/bench-deploy-$preset.log"
+  ansible-playbook playbooks/demo.yml -e "{\"lanying_im_topology\": {\"workers\": \"$preset\"}}" >".cache/bench-deploy-$preset.log" 2>&1
   deploy[$preset]=$((SECONDS - start))
-  ansible-playbook -e bench_users=$((2 * pairs)) benchmarks/users.yml >".cache/bench-users-$preset.log"
+  ansible-playbook -e bench_users=$((2 * pairs)) benchmarks/users.yml >".cache/bench-users-$preset.log" 2>&1
   echo "[bench] running $pairs pairs x $messages messages against preset $preset"
   results[$preset]=$(python benchmarks/chat_load.py --url "https://$gateway/" --ca-file "$inventory/.pki/ca.crt" \
     --secrets "$inventory/.secrets" --pairs "$pairs" --messages "$messages")
