@@ -155,7 +155,6 @@ class MatrixClient(object):
     def put_user(self, user_id, body):
         return self.request("PUT", "/_synapse/admin/v2/users/%s" % quote(user_id, safe=""), body, ok=(200, 201))
 
-
     def get_ratelimit(self, user_id):
         """The user's rate-limit override ({} when there is none)."""
         return self.request("GET", "/_synapse/admin/v1/users/%s/override_ratelimit" % quote(user_id, safe=""))

@@ -159,14 +159,14 @@ def place_workers(counts, app_hosts, ports, federation=False):
         for number in range(1, count + 1):
             host = app_hosts[(positions.index(kind) + number) % len(app_hosts)]
             offset = WORKER_TYPES[kind]["offset"] + number - 1
+            federation_resources = ["federation"] if federation and kind in FEDERATION_READERS else []
             workers.append({
                 "name": "synapse-%s-%d" % (kind.replace("_", "-"), number),
                 "kind": "worker",
                 "worker_type": kind,
                 # The media repository must be started as one to own the media store.
                 "worker_app": "synapse.app.media_repository" if kind == "media" else "synapse.app.generic_worker",
-                "resources": RESOURCES.get(kind, ["client"]) + (["federation"] if federation and kind in FEDERATION_READERS
-                                                               else []),
+                "resources": RESOURCES.get(kind, ["client"]) + federation_resources,
                 "host": host,
                 "ports": {
                     "client": ports["worker_client"] + offset,

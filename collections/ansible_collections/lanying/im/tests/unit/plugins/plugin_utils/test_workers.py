@@ -128,8 +128,10 @@ def test_media_worker_runs_as_the_media_repository():
 ])
 def test_routing_table_sends_each_path_to_its_worker(path, upstream, balance):
     m = model(2, workers="small")
-    chosen = next(r for r in m["routes"] if (re.search(r["path"], path) if r["match"] == "regex"
-                                              else path.startswith(r["path"])))
+    def matches(route):
+        return re.search(route["path"], path) if route["match"] == "regex" else path.startswith(route["path"])
+
+    chosen = next(r for r in m["routes"] if matches(r))
     assert chosen["upstream"] == upstream
     assert m["upstreams"][upstream]["balance"] == balance
 
