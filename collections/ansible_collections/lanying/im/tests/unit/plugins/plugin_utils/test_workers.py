@@ -128,6 +128,7 @@ def test_media_worker_runs_as_the_media_repository():
 ])
 def test_routing_table_sends_each_path_to_its_worker(path, upstream, balance):
     m = model(2, workers="small")
+
     def matches(route):
         return re.search(route["path"], path) if route["match"] == "regex" else path.startswith(route["path"])
 
