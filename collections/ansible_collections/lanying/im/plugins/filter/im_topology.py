@@ -12,7 +12,7 @@ author: lanying.im maintainers
 description:
   - Turns the inventory groups (C(im_app), C(im_gateway), C(im_db)...) and the platform spec into every
     service instance of the chat platform, with its host, ports, image and routes, plus the database,
-    Redis, gateway upstreams and metrics targets derived from them.
+    Redis, gateway upstreams and Prometheus scrape jobs derived from them.
   - Every role reads this one model, so nothing is wired twice by hand.
   - Fails before any host is touched, naming the setting, the bad value and the fix, on a missing group,
     an unknown key (with the closest known one), a bad server name or URL, a port used twice on a host, or a
@@ -31,7 +31,9 @@ options:
         C(workers) (a preset, V(none), V(small) or V(standard), or a mapping of C(preset) and counts per worker
         type - stream_writer, media, sync, client_reader, event_persister, pusher, background, federation_sender).
       - Port keys also include C(worker_client), C(worker_replication) and C(worker_metrics), the first port of
-        the blocks workers take their ports from.
+        the blocks workers take their ports from, and the monitoring listeners C(node_exporter) (9100),
+        C(postgres_exporter) (9187), C(redis_exporter) (9121), C(nginx_exporter) (9113), C(registry_metrics) (5001),
+        C(docker_metrics) (9323), C(prometheus) (9090) and C(alertmanager) (9093).
     type: dict
     required: true
 """
@@ -57,7 +59,10 @@ _value:
       admin networks may reach it) for the gateway; C(well_known) (the C(/.well-known/matrix/) documents);
       C(federation) and C(max_upload_mb);
       C(database) and C(redis) (host, port, clients, and for the database name, user and
-      max_connections sized from the number of Synapse processes); C(metrics_targets).
+      max_connections sized from the number of Synapse processes); C(monitoring) (C(prometheus), the first
+      C(monitoring) host or null, and C(scrape_jobs), a list of job name and targets (host, port, labels) covering
+      every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
+      Prometheus and Alertmanager).
   type: dict
 """
 

@@ -15,6 +15,11 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
+    MONITORING_PORTS,
+    monitoring_endpoints,
+    scrape_jobs,
+)
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import (
     WORKER_PORTS, WorkerSpecError, place_workers, synapse_settings, worker_counts, worker_routes)
 
@@ -22,7 +27,7 @@ REQUIRED_GROUPS = ("im_app", "im_gateway", "im_db")
 
 DEFAULT_PORTS = {
     "client": 8008,  # Matrix client and federation API of a Synapse process (plain HTTP, behind the gateway)
-    "replication": 9093,  # Synapse HTTP replication listener, used once workers exist
+    "replication": 8009,  # Synapse HTTP replication listener, used once workers exist
     "metrics": 9000,  # Prometheus metrics listener of a Synapse process
     "https": 443,  # gateway TLS
     "http": 80,  # gateway plain HTTP (redirects and ACME)
@@ -31,6 +36,7 @@ DEFAULT_PORTS = {
 }
 # First port of each block the workers' ports are taken from (see _workers.WORKER_TYPES offsets).
 DEFAULT_PORTS.update(WORKER_PORTS)
+DEFAULT_PORTS.update(MONITORING_PORTS)
 
 DEFAULT_SPEC = {
     "server_name": None,
@@ -131,16 +137,18 @@ def _groups(groups):
     return {name: list(hosts or []) for name, hosts in groups.items()}
 
 
-def _check_port_clashes(instances):
+def _check_port_clashes(instances, endpoints):
+    listeners = [(i["name"], i["host"], port_name, number)
+                 for i in instances for port_name, number in sorted(i["ports"].items())]
+    listeners += [(port_name, host, port_name, number) for host, port_name, number in endpoints]
     used = {}
-    for instance in instances:
-        for port_name, number in sorted(instance["ports"].items()):
-            key = (instance["host"], number)
-            if key in used:
-                other, other_port = used[key]
-                _fail("port %d on host %s is used twice: %s (%s) and %s (%s); change one in lanying_im_topology.ports"
-                      % (number, instance["host"], other, other_port, instance["name"], port_name))
-            used[key] = (instance["name"], port_name)
+    for name, host, port_name, number in listeners:
+        key = (host, number)
+        if key in used:
+            other, other_port = used[key]
+            _fail("port %d on host %s is used twice: %s (%s) and %s (%s); change one in lanying_im_topology.ports"
+                  % (number, host, other, other_port, name, port_name))
+        used[key] = (name, port_name)
 
 
 def build_topology(groups, spec):
@@ -174,7 +182,7 @@ def build_topology(groups, spec):
     instances += [instance("gateway-%s" % host, "gateway", host, spec["images"].get("gateway"))
                   for host in groups["im_gateway"]]
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
-    _check_port_clashes(instances)
+    _check_port_clashes(instances, monitoring_endpoints(groups, ports))
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]
@@ -214,5 +222,8 @@ def build_topology(groups, spec):
             "max_connections": 10 * len(synapse_processes) + 20,
         },
         "redis": {"host": db_host, "port": ports["redis"], "clients": sorted(set(groups["im_app"]))},
-        "metrics_targets": ["%s:%d" % (i["host"], i["ports"]["metrics"]) for i in synapse_processes],
+        "monitoring": {
+            "prometheus": (groups.get("monitoring") or [None])[0],
+            "scrape_jobs": scrape_jobs(instances, groups, ports),
+        },
     }

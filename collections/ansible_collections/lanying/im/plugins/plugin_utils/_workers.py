@@ -93,7 +93,7 @@ PRESETS = {
                  "pusher": 1, "background": 1},
 }
 
-WORKER_PORTS = {"worker_client": 8100, "worker_replication": 8400, "worker_metrics": 9100}
+WORKER_PORTS = {"worker_client": 8100, "worker_replication": 8400, "worker_metrics": 8700}
 
 
 class WorkerSpecError(ValueError):

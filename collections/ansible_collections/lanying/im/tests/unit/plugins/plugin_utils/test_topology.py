@@ -33,7 +33,7 @@ def test_same_input_same_model():
 def test_defaults_and_derived_values():
     model = build_topology(THREE_HOSTS, SPEC)
     main = model["instances"][0]
-    assert main["ports"] == {"client": 8008, "replication": 9093, "metrics": 9000}
+    assert main["ports"] == {"client": 8008, "replication": 8009, "metrics": 9000}
     assert main["routes"] == list(MAIN_ROUTES)
     assert model["public_baseurl"] == "https://chat.example.com/"
     assert model["upstreams"] == {"main": {"servers": [{"host": "app1", "port": 8008}], "balance": None}}
@@ -46,7 +46,7 @@ def test_defaults_and_derived_values():
     assert model["database"] == {"host": "db1", "port": 5432, "name": "synapse", "user": "synapse",
                                  "clients": ["app1", "app2"], "max_connections": 30}
     assert model["redis"] == {"host": "db1", "port": 6379, "clients": ["app1", "app2"]}
-    assert model["metrics_targets"] == ["app1:9000"]
+    assert model["monitoring"]["prometheus"] is None
 
 
 def test_spec_overrides():

@@ -81,7 +81,7 @@ def test_explicit_counts_override_the_preset():
 def test_synapse_settings_from_the_workers():
     settings = model(2, workers="standard")["synapse"]
     assert settings["instance_map"] == {
-        "main": {"host": "app1", "port": 9093},
+        "main": {"host": "app1", "port": 8009},
         "synapse-stream-writer-1": {"host": "app2", "port": 8400},
         "synapse-event-persister-1": {"host": "app2", "port": 8460},
         "synapse-event-persister-2": {"host": "app1", "port": 8461},
@@ -172,5 +172,7 @@ def test_database_connections_grow_with_the_workers():
 
 
 def test_metrics_targets_cover_every_process():
-    targets = model(2, workers="small")["metrics_targets"]
-    assert len(targets) == 8 and "app1:9000" in targets and "app2:9100" in targets
+    jobs = {job["name"]: job["targets"] for job in model(2, workers="small")["monitoring"]["scrape_jobs"]}
+    targets = ["%s:%d" % (t["host"], t["port"]) for t in jobs["synapse"]]
+    assert len(targets) == 8 and "app1:9000" in targets and "app2:8700" in targets
+    assert {t["labels"]["worker_type"] for t in jobs["synapse"]} >= {"main", "sync", "stream_writer", "media"}
