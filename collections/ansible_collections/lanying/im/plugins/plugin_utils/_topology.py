@@ -31,6 +31,7 @@ DEFAULT_PORTS = {
     "metrics": 9000,  # Prometheus metrics listener of a Synapse process
     "https": 443,  # gateway TLS
     "http": 80,  # gateway plain HTTP (redirects and ACME)
+    "gateway_status": 8081,  # gateway's connection counters (nginx stub_status) on the loopback address
     "postgres": 5432,
     "redis": 6379,
 }
@@ -54,7 +55,7 @@ DEFAULT_SPEC = {
 _INSTANCE_PORTS = {
     "main": ("client", "replication", "metrics"),
     "worker": ("client", "replication", "metrics"),
-    "gateway": ("https", "http"),
+    "gateway": ("https", "http", "gateway_status"),
     "postgres": ("postgres",),
     "redis": ("redis",),
 }
@@ -222,6 +223,7 @@ def build_topology(groups, spec):
             "max_connections": 10 * len(synapse_processes) + 20,
         },
         "redis": {"host": db_host, "port": ports["redis"], "clients": sorted(set(groups["im_app"]))},
+        "ports": dict(ports),
         "monitoring": {
             "prometheus": (groups.get("monitoring") or [None])[0],
             "scrape_jobs": scrape_jobs(instances, groups, ports),

@@ -59,7 +59,7 @@ def test_spec_overrides():
     })
     main, gateway = model["instances"][:2]
     assert main["ports"]["client"] == 18008 and main["image"] == "reg:5000/lanying/synapse:1"
-    assert gateway["ports"] == {"https": 8443, "http": 80} and gateway["image"] == "reg:5000/lanying/gateway:1"
+    assert gateway["ports"] == {"https": 8443, "http": 80, "gateway_status": 8081} and gateway["image"] == "reg:5000/lanying/gateway:1"
     assert model["database"]["name"] == "chat"
     assert model["public_baseurl"] == "https://matrix.example.org/"
 
