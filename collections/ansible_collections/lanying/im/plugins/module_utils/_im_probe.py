@@ -13,20 +13,28 @@ from ansible_collections.lanying.im.plugins.module_utils._matrix import MatrixEr
 
 
 class ProbeFailure(Exception):
-    """The probe ran and the platform failed it; the message names the step and the reason."""
+    """The probe ran and the platform failed it; the message names the step and the reason.
+
+    ``reason`` is a short, fixed word for metrics: unreachable, login_refused, homeserver_down,
+    not_delivered or error.
+    """
+
+    def __init__(self, message, reason="error"):
+        super(ProbeFailure, self).__init__(message)
+        self.reason = reason
 
 
 def _login(client, user, password, role):
     try:
         return client.login(user, password)
     except MatrixUnreachable as err:
-        raise ProbeFailure("the gateway at %s is unreachable: %s" % (client.base_url, err))
+        raise ProbeFailure("the gateway at %s is unreachable: %s" % (client.base_url, err), "unreachable")
     except MatrixError as err:
         if err.status == 403:
-            raise ProbeFailure("login refused for the %s %s: %s" % (role, user, err.error or err.errcode))
+            raise ProbeFailure("login refused for the %s %s: %s" % (role, user, err.error or err.errcode), "login_refused")
         if err.status in (502, 503, 504):
             raise ProbeFailure("the gateway at %s answered HTTP %s: the homeserver behind it is not answering"
-                               % (client.base_url, err.status))
+                               % (client.base_url, err.status), "homeserver_down")
         raise ProbeFailure("login of the %s %s failed: %s" % (role, user, err))
 
 
@@ -92,7 +100,7 @@ def run_probe(sender, receiver, params, check_mode, clock=time.monotonic):
             remaining = deadline - clock()
             if remaining <= 0:
                 raise ProbeFailure("message %s from %s was not delivered to %s within %s seconds"
-                                   % (event_id, sender.user_id, receiver.user_id, params["timeout"]))
+                                   % (event_id, sender.user_id, receiver.user_id, params["timeout"]), "not_delivered")
             sync = receiver.request("GET", _sync_path(room_id, since, int(remaining * 1000)),
                                     timeout=remaining + 10)
             since = sync.get("next_batch", since)
@@ -100,9 +108,33 @@ def run_probe(sender, receiver, params, check_mode, clock=time.monotonic):
                 break
         latency = clock() - started
     except MatrixUnreachable as err:
-        raise ProbeFailure("the gateway at %s stopped answering during the probe: %s" % (sender.base_url, err))
+        raise ProbeFailure("the gateway at %s stopped answering during the probe: %s" % (sender.base_url, err),
+                           "unreachable")
     except MatrixError as err:
         raise ProbeFailure("the probe failed: %s" % err)
     result.update(room_id=room_id, event_id=event_id, latency_ms=round(latency * 1000.0, 1),
                   msg="delivered in %.1f ms" % (latency * 1000.0))
     return result
+
+
+def probe_metrics(result, failure, now):
+    """The outcome of one probe (``result`` or ``failure``) in the Prometheus text format, at ``now``.
+
+    Written for the node exporter's textfile collector. The latency is only published after a success.
+    """
+    reason = "" if failure is None else failure.reason
+    lines = [
+        "# HELP lanying_im_probe_success Whether the last delivery probe delivered its message (1) or not (0).",
+        "# TYPE lanying_im_probe_success gauge",
+        'lanying_im_probe_success{reason="%s"} %d' % (reason, failure is None),
+        "# HELP lanying_im_probe_last_run_timestamp_seconds When the delivery probe last ran.",
+        "# TYPE lanying_im_probe_last_run_timestamp_seconds gauge",
+        "lanying_im_probe_last_run_timestamp_seconds %.3f" % now,
+    ]
+    if failure is None:
+        lines += [
+            "# HELP lanying_im_probe_latency_seconds Time from sending the probe message to its delivery.",
+            "# TYPE lanying_im_probe_latency_seconds gauge",
+            "lanying_im_probe_latency_seconds %.4f" % (result["latency_ms"] / 1000.0),
+        ]
+    return "\n".join(lines) + "\n"

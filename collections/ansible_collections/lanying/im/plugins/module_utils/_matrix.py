@@ -6,7 +6,9 @@
 ``MatrixClient`` speaks the client-server API and Synapse's admin API through a ``transport``: a callable
 ``transport(method, url, body, headers, timeout) -> (status, payload)`` where ``body`` and ``payload`` are
 decoded JSON (``payload`` is ``None`` when the answer has no JSON body) and a failure to reach the server
-raises ``MatrixUnreachable``. Modules pass ``open_url_transport``; unit tests pass a recorded exchange.
+raises ``MatrixUnreachable``. Modules pass ``open_url_transport``; the probe's timer on the gateway host,
+which runs without Ansible, passes ``urllib_transport``; unit tests pass a recorded exchange. Apart from
+``open_url_transport`` this file needs only the standard library.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import time
+import urllib.request
 
 try:
     from urllib.parse import quote
 except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
     from urllib import quote
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url
+from urllib.error import HTTPError, URLError
 
 # Wait at most this long for a rate limit (M_LIMIT_EXCEEDED) to pass before giving up.
 MAX_RATE_LIMIT_WAIT = 60.0
@@ -45,8 +48,8 @@ class MatrixError(Exception):
         super(MatrixError, self).__init__("%s %s answered HTTP %s (%s)" % (method, path, status, detail))
 
 
-def open_url_transport(validate_certs=True, ca_path=None):
-    """Return a transport that sends requests with Ansible's open_url."""
+def _json_transport(send):
+    """A transport around ``send(method, url, data, headers, timeout) -> response`` (urllib-like)."""
 
     def transport(method, url, body, headers, timeout):
         data = None if body is None else json.dumps(body).encode("utf-8")
@@ -55,8 +58,7 @@ def open_url_transport(validate_certs=True, ca_path=None):
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         try:
-            response = open_url(url, data=data, headers=all_headers, method=method, timeout=timeout,
-                                validate_certs=validate_certs, ca_path=ca_path, follow_redirects="none")
+            response = send(method, url, data, all_headers, timeout)
             status, raw = response.getcode(), response.read()
         except HTTPError as err:
             status, raw = err.code, err.read() if err.fp is not None else b""
@@ -69,6 +71,33 @@ def open_url_transport(validate_certs=True, ca_path=None):
         return status, payload
 
     return transport
+
+
+def open_url_transport(validate_certs=True, ca_path=None):
+    """Return a transport that sends requests with Ansible's open_url."""
+    from ansible.module_utils.urls import open_url
+
+    def send(method, url, data, headers, timeout):
+        return open_url(url, data=data, headers=headers, method=method, timeout=timeout,
+                        validate_certs=validate_certs, ca_path=ca_path, follow_redirects="none")
+
+    return _json_transport(send)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def urllib_transport(ca_path=None):
+    """Return a transport on the standard library alone, trusting ``ca_path`` (or the system's CAs)."""
+    context = ssl.create_default_context(cafile=ca_path)
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
+
+    def send(method, url, data, headers, timeout):
+        return opener.open(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=timeout)
+
+    return _json_transport(send)
 
 
 def registration_mac(shared_secret, nonce, username, password, admin):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.lanying.im.plugins.module_utils._im_probe import ProbeFailure, run_probe
+from ansible_collections.lanying.im.plugins.module_utils._im_probe import ProbeFailure, probe_metrics, run_probe
 from ansible_collections.lanying.im.plugins.module_utils._matrix import MatrixUnreachable
 from ansible_collections.lanying.im.tests.unit.plugins.module_utils.matrix_exchange import (
     LOGIN_REFUSED, Exchange, client_factory, login_ok)
@@ -71,16 +71,35 @@ def test_check_mode_logs_in_and_sends_nothing():
     assert "no message sent" in result["msg"] and result["room_alias"] == "#lanying-probe:chat.test"
 
 
-@pytest.mark.parametrize("script, step, message", [
+@pytest.mark.parametrize("script, step, message, reason", [
     ([("POST", "/_matrix/client/v3/login", 0, MatrixUnreachable("Connection refused"))], 0.01,
-     "the gateway at http://synapse:8008 is unreachable: Connection refused"),
-    ([LOGINS[0], LOGIN_REFUSED], 0.01, "login refused for the receiver probe-receiver: Invalid username or password"),
+     "the gateway at http://synapse:8008 is unreachable: Connection refused", "unreachable"),
+    ([LOGINS[0], LOGIN_REFUSED], 0.01, "login refused for the receiver probe-receiver: Invalid username or password",
+     "login_refused"),
     ([("POST", "/_matrix/client/v3/login", 502, None)], 0.01,
-     "answered HTTP 502: the homeserver behind it is not answering"),
+     "answered HTTP 502: the homeserver behind it is not answering", "homeserver_down"),
     (LOGINS + JOINED + SENT + [sync_with([], "s2")], 3.0,
-     "message $e1 from @probe-sender:chat.test was not delivered to @probe-receiver:chat.test within 5 seconds"),
+     "message $e1 from @probe-sender:chat.test was not delivered to @probe-receiver:chat.test within 5 seconds",
+     "not_delivered"),
+    (LOGINS + [("GET", "/_matrix/client/v3/directory/room/", 500, {"errcode": "M_UNKNOWN"})], 0.01,
+     "the probe failed: GET /_matrix/client/v3/directory/room/%23lanying-probe%3Achat.test answered HTTP 500", "error"),
 ])
-def test_failures_name_the_step(script, step, message):
+def test_failures_name_the_step(script, step, message, reason):
     with pytest.raises(ProbeFailure) as err:
         probe(script, step=step)
     assert message in str(err.value)
+    assert err.value.reason == reason
+
+
+def test_metrics_of_a_delivery():
+    text = probe_metrics({"latency_ms": 74.2}, None, 1700000000.5)
+    assert 'lanying_im_probe_success{reason=""} 1\n' in text
+    assert "lanying_im_probe_latency_seconds 0.0742\n" in text
+    assert "lanying_im_probe_last_run_timestamp_seconds 1700000000.500\n" in text
+    assert text.count("# TYPE ") == 3 and text.endswith("\n")
+
+
+def test_metrics_of_a_failure_carry_the_reason_and_no_latency():
+    text = probe_metrics(None, ProbeFailure("message $e1 was not delivered", "not_delivered"), 1700000000)
+    assert 'lanying_im_probe_success{reason="not_delivered"} 0\n' in text
+    assert "latency" not in text and "$e1" not in text

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.server
+import json
+import socket
+import threading
 
 import pytest
 
 from ansible_collections.lanying.im.plugins.module_utils._matrix import (
-    MatrixError, registration_mac, user_id_for, localpart)
+    MatrixError, MatrixUnreachable, registration_mac, urllib_transport, user_id_for, localpart)
 from ansible_collections.lanying.im.tests.unit.plugins.module_utils.matrix_exchange import (
     Exchange, client_factory, login_ok)
 
@@ -58,3 +62,48 @@ def test_error_message_names_request_and_error():
     with pytest.raises(MatrixError) as err:
         client_factory(exchange)().get_user("@b:x")
     assert str(err.value) == "GET /_synapse/admin/v2/users/%40b%3Ax answered HTTP 500 (M_UNKNOWN: boom)"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        answers = {"/ok": (200, {"echo": body, "auth": self.headers.get("Authorization")}),
+                   "/missing": (404, {"errcode": "M_NOT_FOUND"}), "/moved": (302, None)}
+        status, payload = answers[self.path]
+        self.send_response(status)
+        if status == 302:
+            self.send_header("Location", "/ok")
+        data = json.dumps(payload).encode() if payload is not None else b""
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def local_server():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def test_urllib_transport_speaks_json_and_keeps_error_answers(local_server):
+    transport = urllib_transport()
+    status, payload = transport("POST", local_server + "/ok", {"a": 1}, {"Authorization": "Bearer T"}, 5)
+    assert (status, payload) == (200, {"echo": {"a": 1}, "auth": "Bearer T"})
+    assert transport("POST", local_server + "/missing", {}, {}, 5) == (404, {"errcode": "M_NOT_FOUND"})
+    # Redirects are not followed: a Matrix API answer is never a redirect.
+    assert transport("POST", local_server + "/moved", {}, {}, 5)[0] == 302
+
+
+def test_urllib_transport_reports_an_unreachable_server():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(MatrixUnreachable):
+        urllib_transport()("POST", "http://127.0.0.1:%d/ok" % port, {}, {}, 5)
