@@ -12,8 +12,8 @@ MANY_HOSTS = {"all": ["db", "app1", "app2", "gw", "mon", "spare"], "ungrouped": 
               "im_registry": ["app1"], "monitoring": ["mon"]}
 
 
-def jobs(groups, spec=SPEC):
-    model = build_topology(groups, spec)
+def jobs(groups):
+    model = build_topology(groups, SPEC)
     return {job["name"]: ["%s:%d" % (t["host"], t["port"]) for t in job["targets"]]
             for job in model["monitoring"]["scrape_jobs"]}
 

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 # Copyright (c) lanying.im contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""lanying.im delivery probe, run by lanying-probe.timer.
+"""lanying.im delivery probe, run by lanying-probe.timer (python3 lanying_probe.py [SETTINGS.json]).
 
 Sends one message between the two probe users through the gateway, waits for its delivery and leaves
 the outcome for the node exporter (textfile collector), where Prometheus alerts on it. The same code as
