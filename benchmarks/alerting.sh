@@ -21,10 +21,11 @@ curl -fsS "$prometheus/api/v1/targets?state=active" | json "'targets: %d (%d up)
   len({t['labels']['job'] for t in data['data']['activeTargets']}),
   max(t['lastScrapeDuration'] for t in data['data']['activeTargets']),
   sorted(t['lastScrapeDuration'] for t in data['data']['activeTargets'])[len(data['data']['activeTargets']) // 2])"
-curl -fsS "$prometheus/api/v1/rules" | json "'rules: %d alerting, %d recording' % (
+curl -fsS "$prometheus/api/v1/rules" | json "'rules: %d alerting, %d recording; LanyingChatProcessDown for: %ss' % (
   sum(r['type'] == 'alerting' for g in data['data']['groups'] for r in g['rules']),
-  sum(r['type'] == 'recording' for g in data['data']['groups'] for r in g['rules']))"
-curl -fsS "$prometheus/api/v1/status/config" | json "'settings: ' + ', '.join(l.strip() for l in data['data']['yaml'].splitlines() if l.strip().startswith(('scrape_interval', 'evaluation_interval')))"
+  sum(r['type'] == 'recording' for g in data['data']['groups'] for r in g['rules']),
+  [r['duration'] for g in data['data']['groups'] for r in g['rules'] if r['name'] == 'LanyingChatProcessDown'][0])"
+curl -fsS "$prometheus/api/v1/status/config" | json "'global: ' + ', '.join(dict.fromkeys(l.strip() for l in data['data']['yaml'].split('scrape_configs:')[0].splitlines() if l.strip().startswith(('scrape_interval', 'evaluation_interval'))))"
 
 [ "$(firing)" = 0 ] || { echo "LanyingChatProcessDown is already firing for $process" >&2; exit 1; }
 start=$(date +%s.%N)
