@@ -1,10 +1,11 @@
 # lanying.im: common entry points. Every target creates .venv from requirements.txt first.
-.PHONY: help venv demo demo-down test lint unit sanity molecule images build clean
+.PHONY: help venv demo demo-down test test-quick lint unit sanity molecule images build clean
 
 help:
 	@echo "make demo       deploy the platform on local containers (inventories/local)"
 	@echo "make demo-down  remove the local containers"
 	@echo "make test       the whole suite: lint, argument specs, unit, sanity, build, Molecule"
+	@echo "make test-quick lint, argument specs, unit, sanity and the one-host quick scenario"
 	@echo "make lint | unit | sanity | build | images | molecule   one part of it"
 	@echo "make venv       create the virtual environment (.venv) only"
 
@@ -12,13 +13,16 @@ venv:
 	@scripts/venv.sh
 
 demo:
-	@scripts/demo.sh
+	@INVENTORY="$(INVENTORY)" scripts/demo.sh
 
 demo-down:
-	@scripts/demo.sh down
+	@INVENTORY="$(INVENTORY)" scripts/demo.sh down
 
 test:
 	@scripts/test.sh
+
+test-quick:
+	@scripts/test.sh --quick
 
 lint:
 	@scripts/test.sh lint specs

@@ -18,4 +18,6 @@ echo "[venv] installing requirements.txt into $venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -r "$root/requirements.txt" -c "$root/constraints.txt"
 echo "$want" > "$stamp"
-echo "[venv] ready: $("$venv/bin/ansible" --version | head -1)"
+# Read the whole output: closing the pipe early (head -1) makes Python print a BrokenPipeError.
+version=$("$venv/bin/ansible" --version)
+echo "[venv] ready: ${version%%$'\n'*}"
