@@ -15,8 +15,7 @@ messages=${MESSAGES:-50}
 # shellcheck disable=SC1091
 source "$root/.venv/bin/activate"
 scripts/ensure-docker.sh
-molecule/testhost/build.sh bookworm >/dev/null
-molecule/testhost/build.sh --base bookworm >/dev/null
+molecule/testhost/build.sh --all bookworm >/dev/null
 
 inventory=inventories/local
 gateway=$(ansible-inventory -i "$inventory/hosts.yml" --host lanying-gw | python3 -c 'import json,sys; print(json.load(sys.stdin)["ansible_host"])')

@@ -20,7 +20,6 @@ start=$SECONDS
 scripts/ensure-docker.sh
 LANYING_APT_CACHE_PORT=$(scripts/ensure-apt-cache.sh)
 export LANYING_APT_CACHE_PORT
-molecule/testhost/build.sh bookworm
-molecule/testhost/build.sh --base bookworm
+molecule/testhost/build.sh --all bookworm
 ansible-playbook -i "$inventory" playbooks/demo.yml
 echo "[demo] done in $((SECONDS - start))s"

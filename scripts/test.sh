@@ -35,10 +35,16 @@ stage_unit() { python -m pytest -q collections/ansible_collections/lanying/im/te
 stage_sanity() { scripts/sanity.sh; }
 stage_build() { scripts/check-collection-build.sh; }
 stage_engine() { scripts/ensure-docker.sh; }
+# Test hosts and base images build side by side, downloading through the package cache.
 # shellcheck disable=SC2086 # a list of suites
 stage_images() {
-  molecule/testhost/build.sh ${LANYING_TESTHOST_SUITES:-} \
-    && { [ "${LANYING_BASE_IMAGES:-1}" = 0 ] || molecule/testhost/build.sh --base; }
+  LANYING_APT_CACHE_PORT=$(scripts/ensure-apt-cache.sh)
+  export LANYING_APT_CACHE_PORT
+  if [ "${LANYING_BASE_IMAGES:-1}" = 0 ]; then
+    molecule/testhost/build.sh ${LANYING_TESTHOST_SUITES:-}
+  else
+    molecule/testhost/build.sh --all ${LANYING_TESTHOST_SUITES:-}
+  fi
 }
 stage_molecule() {
   local scenario status=0

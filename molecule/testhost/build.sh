@@ -4,7 +4,9 @@
 #   molecule/testhost/build.sh [SUITE...]          systemd test hosts; default suites: bookworm trixie
 #   molecule/testhost/build.sh --base [SUITE...]   plain base images for image builds (default: bookworm),
 #                                                  also saved as .cache/images/lanying-base-<suite>.tar
+#   molecule/testhost/build.sh --all [SUITE...]    test hosts of the suites (default: both) and the base image
 #
+# Images build side by side: debootstrap waits on the network and the disk more than on the CPU.
 # Each image is tagged <name>:<suite>-<hash>, where the hash covers every input (this script, the
 # in-root setup script, the package list, the suite and the mirror), and <name>:<suite> points at
 # the newest build. An image whose inputs did not change is reused, not rebuilt.
@@ -12,24 +14,37 @@
 # Environment:
 #   LANYING_DEBIAN_MIRROR   Debian mirror (default http://deb.debian.org/debian)
 #   LANYING_TESTHOST_FORCE  set to 1 to rebuild even when the tagged image exists
+#   LANYING_APT_CACHE_PORT  port of a package cache on this machine (scripts/ensure-apt-cache.sh) that
+#                           debootstrap downloads through; the images do not depend on it
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${LANYING_IMAGE_CACHE:-$(cd "$here/../.." && pwd)/.cache/images}
 mirror=${LANYING_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-kind=testhost
-if [ "${1:-}" = --base ]; then kind=base; shift; fi
-if [ $kind = testhost ]; then
-  name=lanying-testhost
-  packages=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
-  default_suites=(bookworm trixie)
-else
-  name=lanying-base
-  packages=ca-certificates
-  default_suites=(bookworm)
-fi
-suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=("${default_suites[@]}")
+select_kind() {
+  kind=$1
+  if [ "$kind" = testhost ]; then
+    name=lanying-testhost
+    packages=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
+  else
+    name=lanying-base
+    packages=ca-certificates
+  fi
+}
+jobs=()
+case "${1:-}" in
+  --base)
+    shift
+    for suite in "${@:-bookworm}"; do jobs+=("base $suite"); done ;;
+  --all)
+    shift
+    [ $# -gt 0 ] || set -- bookworm trixie
+    for suite in "$@"; do jobs+=("testhost $suite"); done
+    jobs+=("base bookworm") ;;
+  *)
+    [ $# -gt 0 ] || set -- bookworm trixie
+    for suite in "$@"; do jobs+=("testhost $suite"); done ;;
+esac
 
 log() { printf '[testhost] %s\n' "$*" >&2; }
 
@@ -49,7 +64,8 @@ inputs_hash() {
 }
 
 build_one() {
-  local suite=$1 tag hash rootfs start
+  select_kind "$1"
+  local suite=$2 tag hash rootfs start
   hash=$(inputs_hash "$suite")
   tag="${name}:${suite}-${hash}"
   if [ "${LANYING_TESTHOST_FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
@@ -63,7 +79,8 @@ build_one() {
   # shellcheck disable=SC2064
   trap "rm -rf '$rootfs'" RETURN
   log "building $tag from $mirror (debootstrap, a few minutes)"
-  debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
+  http_proxy=${LANYING_APT_CACHE_PORT:+http://127.0.0.1:$LANYING_APT_CACHE_PORT} \
+    debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
     log "debootstrap of $suite failed; last lines of its log:"; tail -20 "$rootfs.log" >&2; rm -f "$rootfs.log"; return 1; }
   rm -f "$rootfs.log"
   cp "$here/setup-rootfs.sh" "$rootfs/tmp/setup-rootfs.sh"
@@ -93,8 +110,14 @@ save_archive() {
   log "saved ${name}:${suite} to $archive"
 }
 
+pids=()
+for job in "${jobs[@]}"; do
+  # shellcheck disable=SC2086 # kind and suite
+  build_one $job &
+  pids+=($!)
+done
 status=0
-for suite in "${suites[@]}"; do
-  build_one "$suite" || status=1
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
 done
 exit $status
