@@ -8,6 +8,9 @@
 #
 # Stages: lint specs unit sanity build engine images molecule. Every requested stage runs even
 # when an earlier one failed (molecule needs engine and images); the exit status is 1 if any failed.
+# The stages that need no test host (lint specs unit sanity build) run beside those that do (engine
+# images molecule), their output kept in .cache/logs/checks.log and printed at the end;
+# LANYING_TEST_LANES=1 runs every stage one after the other instead.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -56,7 +59,7 @@ stage_molecule() {
     molecule test -s "$scenario" 2>&1 | tee "$log"
     [ "${PIPESTATUS[0]}" = 0 ] || result=FAILED
     [ "$result" = ok ] || status=1
-    timings+=("  molecule/$scenario|$((SECONDS - start))s|$result")
+    echo "  molecule/$scenario|$((SECONDS - start))s|$result" >> "$timings_file"
   done
   return $status
 }
@@ -70,29 +73,56 @@ molecule_scenarios() {
   done
 }
 
-declare -A result
-timings=()
-failed=0
-suite_start=$SECONDS
+# Runs the given stages in order; each appends "stage|seconds|result" to $timings_file.
+run_lane() {
+  local stage status=0 start outcome
+  for stage in "$@"; do
+    if [ "$stage" = molecule ] && grep -qE '^(engine|images)\|.*\|FAILED$' "$timings_file"; then
+      echo "molecule|0s|skipped (no engine or no test-host images)" >> "$timings_file"
+      status=1
+      continue
+    fi
+    echo "==> $stage"
+    start=$SECONDS
+    if "stage_$stage"; then outcome=ok; else outcome=FAILED; status=1; fi
+    echo "$stage|$((SECONDS - start))s|$outcome" >> "$timings_file"
+  done
+  return $status
+}
+
+checks=()
+host_stages=()
 for stage in "${stages[@]}"; do
   if ! declare -F "stage_$stage" >/dev/null; then
     echo "unknown stage '$stage'; stages are: ${all_stages[*]}" >&2
     exit 2
   fi
-  if [ "$stage" = molecule ] && { [ "${result[engine]:-ok}" != ok ] || [ "${result[images]:-ok}" != ok ]; }; then
-    result[$stage]=skipped
-    timings+=("$stage|0s|skipped (no engine or no test-host images)")
-    failed=1
-    continue
-  fi
-  echo "==> $stage"
-  start=$SECONDS
-  if "stage_$stage"; then result[$stage]=ok; else result[$stage]=FAILED; failed=1; fi
-  timings+=("$stage|$((SECONDS - start))s|${result[$stage]}")
+  case $stage in
+    engine|images|molecule) host_stages+=("$stage") ;;
+    *) checks+=("$stage") ;;
+  esac
 done
+
+mkdir -p .cache/logs
+timings_file=$(mktemp)
+trap 'rm -f "$timings_file"' EXIT
+failed=0
+suite_start=$SECONDS
+if [ ${#checks[@]} -gt 0 ] && [ ${#host_stages[@]} -gt 0 ] && [ "${LANYING_TEST_LANES:-2}" != 1 ]; then
+  echo "==> ${checks[*]} run beside ${host_stages[*]}: their output follows at the end (.cache/logs/checks.log)"
+  run_lane "${checks[@]}" > .cache/logs/checks.log 2>&1 &
+  checks_pid=$!
+  run_lane "${host_stages[@]}" || failed=1
+  wait "$checks_pid" || failed=1
+  echo
+  echo "==> output of ${checks[*]}"
+  cat .cache/logs/checks.log
+else
+  run_lane "${stages[@]}" || failed=1
+fi
 
 echo
 echo "==> summary (wall time by stage)"
-printf '%s\n' "${timings[@]}" "total|$((SECONDS - suite_start))s|$([ $failed = 0 ] && echo ok || echo FAILED)" \
+{ cat "$timings_file"; echo "total|$((SECONDS - suite_start))s|$([ $failed = 0 ] && echo ok || echo FAILED)"; } \
   | column -t -s '|'
 exit $failed
