@@ -1,7 +1,7 @@
 # The linear strategy run through Mitogen when it is installed (requirements.txt installs it):
 # modules run in an interpreter kept open on each host instead of a new Python per task, which makes
-# a run of the site playbook several times faster. Without Mitogen, the plain linear strategy runs,
-# with a warning. Turn it off with ANSIBLE_STRATEGY=linear.
+# a run of the site playbook with nothing to change about twice as fast. Without Mitogen, the plain
+# linear strategy runs, with a warning. Turn it off with ANSIBLE_STRATEGY=linear.
 from __future__ import annotations
 
 from ansible.utils.display import Display
