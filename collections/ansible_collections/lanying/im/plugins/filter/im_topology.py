@@ -36,12 +36,29 @@ options:
         C(docker_metrics) (9323), C(prometheus) (9090) and C(alertmanager) (9093).
     type: dict
     required: true
+  addresses:
+    description:
+      - The address each host is reached at by the other hosts (host name to IPv4 address). Listeners bind
+        to it, Prometheus scrapes it and the host firewall opens ports to it. A host missing here gets
+        C(null) and its listeners have no address.
+    type: dict
+    default: {}
+  registry_port:
+    description: The private registry's port (C(lanying_im_registry_port)).
+    type: int
+    default: 5000
 """
 
 EXAMPLES = r"""
 - name: Compute the model once
   ansible.builtin.set_fact:
     topology: "{{ groups | lanying.im.im_topology({'server_name': 'chat.example.com'}) }}"
+
+- name: With the hosts' addresses, for the listeners and the firewall
+  ansible.builtin.set_fact:
+    topology: >-
+      {{ groups | lanying.im.im_topology({'server_name': 'chat.example.com'},
+                                         addresses={'app1': '10.0.0.11', 'db1': '10.0.0.21'}, registry_port=5000) }}
 
 - name: The instances placed on this host
   ansible.builtin.debug:
@@ -63,6 +80,12 @@ _value:
       C(monitoring) host or null, and C(scrape_jobs), a list of job name and targets (host, port, labels) covering
       every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
       Prometheus and Alertmanager).
+    - C(placement) (component to the hosts that run it: synapse, gateway, postgres, redis, registry, docker,
+      build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager, probe);
+      C(hosts) (host to its C(address) and C(components)).
+    - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
+      C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(client_addresses)
+      and C(public) (open to the gateway's client networks).
   type: dict
 """
 
@@ -71,10 +94,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
 
 
-def im_topology(groups, spec):
+def im_topology(groups, spec, addresses=None, registry_port=5000):
     """Filter form of build_topology: errors become AnsibleFilterError."""
     try:
-        return build_topology(groups, spec)
+        return build_topology(groups, spec, addresses, registry_port)
     except TopologyError as err:
         raise AnsibleFilterError(str(err))
 

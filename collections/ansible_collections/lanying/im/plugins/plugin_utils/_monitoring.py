@@ -22,7 +22,8 @@ MONITORING_PORTS = {
 }
 
 
-def _all_hosts(groups):
+def all_hosts(groups):
+    """Every host of the inventory, once, in a stable order."""
     hosts = list(groups.get("all") or [])
     for name in sorted(groups):
         if name not in ("all", "ungrouped"):
@@ -31,7 +32,8 @@ def _all_hosts(groups):
     return [h for h in hosts if not (h in seen or seen.add(h))]
 
 
-def _engine_hosts(groups):
+def engine_hosts(groups):
+    """The hosts that run a container engine: im_app, im_build and im_gateway."""
     hosts = []
     for name in ("im_app", "im_build", "im_gateway"):
         hosts += [h for h in groups.get(name, []) if h not in hosts]
@@ -40,13 +42,13 @@ def _engine_hosts(groups):
 
 def monitoring_endpoints(groups, ports):
     """Return [(host, port name, port)] of every monitoring listener, for the port clash check."""
-    endpoints = [(host, "node_exporter", ports["node_exporter"]) for host in _all_hosts(groups)]
+    endpoints = [(host, "node_exporter", ports["node_exporter"]) for host in all_hosts(groups)]
     db = groups["im_db"][:1]
     endpoints += [(host, "postgres_exporter", ports["postgres_exporter"]) for host in db]
     endpoints += [(host, "redis_exporter", ports["redis_exporter"]) for host in db]
     endpoints += [(host, "nginx_exporter", ports["nginx_exporter"]) for host in groups["im_gateway"]]
     endpoints += [(host, "registry_metrics", ports["registry_metrics"]) for host in groups.get("im_registry", [])]
-    endpoints += [(host, "docker_metrics", ports["docker_metrics"]) for host in _engine_hosts(groups)]
+    endpoints += [(host, "docker_metrics", ports["docker_metrics"]) for host in engine_hosts(groups)]
     for host in groups.get("monitoring", [])[:1]:
         endpoints += [(host, "prometheus", ports["prometheus"]), (host, "alertmanager", ports["alertmanager"])]
     return endpoints

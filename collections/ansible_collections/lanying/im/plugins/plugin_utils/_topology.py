@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.lanying.im.plugins.plugin_utils._listeners import listeners, placement, with_addresses
 from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
     MONITORING_PORTS,
     monitoring_endpoints,
@@ -152,9 +153,24 @@ def _check_port_clashes(instances, endpoints):
         used[key] = (name, port_name)
 
 
-def build_topology(groups, spec):
-    """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``."""
+def _check_addresses(addresses, registry_port):
+    if addresses is None:
+        addresses = {}
+    if not isinstance(addresses, dict):
+        _fail("host addresses: expected a mapping of host to address, got %s" % type(addresses).__name__)
+    if isinstance(registry_port, bool) or not isinstance(registry_port, int) or not 1 <= registry_port <= 65535:
+        _fail("lanying_im_registry_port is %r; it must be a port number from 1 to 65535" % (registry_port,))
+    return {host: (address or None) for host, address in addresses.items()}
+
+
+def build_topology(groups, spec, addresses=None, registry_port=5000):
+    """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``.
+
+    ``addresses`` maps each host to the address other hosts reach it at (unknown hosts get None);
+    ``registry_port`` is the private registry's port.
+    """
     spec = _merged_spec(spec)
+    addresses = _check_addresses(addresses, registry_port)
     groups = _groups(groups)
     server_name, baseurl = _check_names(spec)
     ports = spec["ports"]
@@ -183,7 +199,8 @@ def build_topology(groups, spec):
     instances += [instance("gateway-%s" % host, "gateway", host, spec["images"].get("gateway"))
                   for host in groups["im_gateway"]]
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
-    _check_port_clashes(instances, monitoring_endpoints(groups, ports))
+    _check_port_clashes(instances, monitoring_endpoints(groups, ports)
+                        + [(host, "registry", registry_port) for host in groups.get("im_registry", [])])
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]
@@ -199,8 +216,15 @@ def build_topology(groups, spec):
     well_known = {"client": {"m.homeserver": {"base_url": baseurl.rstrip("/")}}}
     if spec["federation"]:
         well_known["server"] = {"m.server": public_host}
+    where = placement(groups, instances)
+    hosts = sorted(set(h for members in where.values() for h in members))
     return {
         "server_name": server_name,
+        "placement": where,
+        "hosts": {host: {"address": addresses.get(host),
+                         "components": sorted(c for c, members in where.items() if host in members)}
+                  for host in hosts},
+        "listeners": with_addresses(listeners(instances, groups, ports, registry_port, where), addresses),
         "public_baseurl": baseurl,
         "federation": spec["federation"],
         "max_upload_mb": spec["max_upload_mb"],

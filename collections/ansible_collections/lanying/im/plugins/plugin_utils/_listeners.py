@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lanying.im contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private to the lanying.im collection: where each component runs, and every network listener.
+
+``placement`` says which hosts run which component, from the inventory groups, once. ``listeners``
+lists every port the platform opens on a host: which component, which address, and who may connect
+(the hosts that are its clients, or everyone for the gateway's public ports). Roles bind to these
+addresses, Prometheus scrapes them, and the host firewall opens exactly these ports to exactly these
+clients.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import engine_hosts, all_hosts
+
+LOOPBACK = "127.0.0.1"
+
+
+def _unique(hosts):
+    seen = set()
+    return [h for h in hosts if not (h in seen or seen.add(h))]
+
+
+def placement(groups, instances):
+    """Return {component: [hosts]} for every component of the platform (empty lists included)."""
+    db = groups["im_db"][:1]
+    monitoring = list(groups.get("monitoring") or [])[:1]
+    synapse_hosts = _unique(i["host"] for i in instances if i["kind"] in ("main", "worker"))
+    build = (list(groups.get("im_build") or []) or groups["im_app"])[:1]
+    return {
+        "synapse": synapse_hosts,
+        "gateway": list(groups["im_gateway"]),
+        "postgres": db,
+        "redis": db,
+        "registry": list(groups.get("im_registry") or []),
+        "docker": engine_hosts(groups),
+        "build": build,
+        "node_exporter": all_hosts(groups),
+        "postgres_exporter": db,
+        "redis_exporter": db,
+        "nginx_exporter": list(groups["im_gateway"]),
+        "prometheus": monitoring,
+        "alertmanager": monitoring,
+        "probe": list(groups["im_gateway"])[:1],
+    }
+
+
+def _listener(component, name, host, port, clients=(), public=False, address=None):
+    return {
+        "component": component,
+        "name": name,
+        "host": host,
+        "address": address,
+        "port": port,
+        "protocol": "tcp",
+        # Same-host clients always get in over the loopback interface; they are left out here.
+        "clients": sorted(set(c for c in clients if c != host)),
+        "public": public,
+    }
+
+
+def listeners(instances, groups, ports, registry_port, where):
+    """Return every listener of the platform, in a stable order.
+
+    ``where`` is the result of ``placement``. Addresses are filled in by ``with_addresses``.
+    """
+    monitoring = where["prometheus"]
+    synapse_hosts = where["synapse"]
+    found = []
+    for i in instances:
+        if i["kind"] in ("main", "worker"):
+            found += [
+                # The gateway forwards clients' requests; nothing else talks to a process's client port.
+                _listener(i["name"], "client", i["host"], i["ports"]["client"], where["gateway"]),
+                # Synapse processes call one another's replication listeners.
+                _listener(i["name"], "replication", i["host"], i["ports"]["replication"], synapse_hosts),
+                _listener(i["name"], "metrics", i["host"], i["ports"]["metrics"], monitoring),
+            ]
+        elif i["kind"] == "gateway":
+            found += [
+                _listener("gateway", "https", i["host"], i["ports"]["https"], public=True),
+                _listener("gateway", "http", i["host"], i["ports"]["http"], public=True),
+                # Read by the nginx exporter on the same host only.
+                _listener("gateway", "status", i["host"], i["ports"]["gateway_status"], address=LOOPBACK),
+            ]
+        elif i["kind"] in ("postgres", "redis"):
+            # The exporters run on the same host as the server.
+            found.append(_listener(i["kind"], i["kind"], i["host"], i["ports"][i["kind"]], groups["im_app"]))
+    for host in where["registry"]:
+        found.append(_listener("registry", "registry", host, registry_port, where["docker"]))
+    exporters = [("node_exporter", "node_exporter"), ("postgres_exporter", "postgres_exporter"),
+                 ("redis_exporter", "redis_exporter"), ("nginx_exporter", "nginx_exporter"),
+                 ("registry", "registry_metrics"), ("docker", "docker_metrics"),
+                 ("prometheus", "prometheus"), ("alertmanager", "alertmanager")]
+    for component, port_name in exporters:
+        for host in where[component]:
+            # Alertmanager's client is Prometheus; Prometheus's are the operators, on its own host or
+            # through an SSH tunnel unless the firewall is told otherwise.
+            found.append(_listener(component, port_name, host, ports[port_name], monitoring))
+    return found
+
+
+def with_addresses(found, addresses):
+    """Fill in each listener's address and its clients' addresses from ``addresses`` (host -> address)."""
+    result = []
+    for entry in found:
+        entry = dict(entry)
+        if entry["address"] is None:
+            entry["address"] = addresses.get(entry["host"])
+        entry["client_addresses"] = [addresses.get(c) for c in entry["clients"]]
+        result.append(entry)
+    return result

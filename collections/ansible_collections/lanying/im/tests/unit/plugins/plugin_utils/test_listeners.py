@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
+
+FOUR_HOSTS = {
+    "all": ["reg", "build", "app", "db"],
+    "im_registry": ["reg"], "im_gateway": ["reg"], "im_app": ["build", "app"], "im_build": ["build"],
+    "im_db": ["db"], "monitoring": ["db"],
+}
+ADDRESSES = {"reg": "10.0.0.1", "build": "10.0.0.2", "app": "10.0.0.3", "db": "10.0.0.4"}
+ONE_HOST = {"all": ["h1"], "im_app": ["h1"], "im_gateway": ["h1"], "im_db": ["h1"], "im_registry": ["h1"],
+            "monitoring": ["h1"]}
+SPEC = {"server_name": "chat.example.com", "workers": "small"}
+
+
+def table(model):
+    return {(entry["host"], entry["component"], entry["name"]): entry for entry in model["listeners"]}
+
+
+def test_placement_from_groups():
+    where = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)["placement"]
+    assert where["synapse"] == ["build", "app"]
+    assert where["gateway"] == ["reg"] and where["registry"] == ["reg"] and where["probe"] == ["reg"]
+    assert where["postgres"] == where["redis"] == where["prometheus"] == where["alertmanager"] == ["db"]
+    assert where["docker"] == ["build", "app", "reg"]
+    assert where["build"] == ["build"]
+    assert where["node_exporter"] == ["reg", "build", "app", "db"]
+
+
+def test_hosts_carry_their_address_and_components():
+    hosts = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)["hosts"]
+    assert hosts["db"] == {"address": "10.0.0.4", "components": [
+        "alertmanager", "node_exporter", "postgres", "postgres_exporter", "prometheus", "redis", "redis_exporter"]}
+    assert set(hosts) == set(ADDRESSES)
+
+
+@pytest.mark.parametrize("key, clients, public", [
+    (("build", "synapse-main", "client"), ["reg"], False),
+    (("build", "synapse-main", "replication"), ["app"], False),
+    (("app", "synapse-sync-1", "replication"), ["build"], False),
+    (("app", "synapse-sync-1", "metrics"), ["db"], False),
+    (("db", "postgres", "postgres"), ["app", "build"], False),
+    (("db", "redis", "redis"), ["app", "build"], False),
+    (("reg", "registry", "registry"), ["app", "build"], False),
+    (("reg", "registry", "registry_metrics"), ["db"], False),
+    (("reg", "docker", "docker_metrics"), ["db"], False),
+    (("reg", "gateway", "https"), [], True),
+    (("reg", "gateway", "http"), [], True),
+    (("reg", "node_exporter", "node_exporter"), ["db"], False),
+    # Prometheus scrapes its own host over the loopback interface: no other client.
+    (("db", "node_exporter", "node_exporter"), [], False),
+    (("db", "prometheus", "prometheus"), [], False),
+    (("db", "alertmanager", "alertmanager"), [], False),
+])
+def test_who_may_connect(key, clients, public):
+    entry = table(build_topology(FOUR_HOSTS, SPEC, ADDRESSES))[key]
+    assert entry["clients"] == clients
+    assert entry["public"] is public
+    assert entry["client_addresses"] == [ADDRESSES[c] for c in clients]
+    assert entry["protocol"] == "tcp"
+
+
+def test_every_port_of_the_model_is_a_listener():
+    model = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)
+    listed = {(e["host"], e["port"]) for e in model["listeners"]}
+    for instance in model["instances"]:
+        for port in instance["ports"].values():
+            assert (instance["host"], port) in listed
+    for job in model["monitoring"]["scrape_jobs"]:
+        for target in job["targets"]:
+            assert (target["host"], target["port"]) in listed
+    assert ("reg", 5000) in listed
+    assert len(listed) == len(model["listeners"])
+
+
+def test_listeners_bind_to_the_hosts_address_and_status_to_loopback():
+    entries = table(build_topology(FOUR_HOSTS, SPEC, ADDRESSES))
+    assert entries[("db", "postgres", "postgres")]["address"] == "10.0.0.4"
+    assert entries[("reg", "gateway", "status")]["address"] == "127.0.0.1"
+
+
+def test_one_host_has_no_remote_clients():
+    model = build_topology(ONE_HOST, SPEC, {"h1": "10.0.0.9"})
+    assert all(entry["clients"] == [] for entry in model["listeners"])
+    assert [e["name"] for e in model["listeners"] if e["public"]] == ["https", "http"]
+
+
+def test_unknown_address_is_none():
+    entries = table(build_topology(FOUR_HOSTS, SPEC, {"db": "10.0.0.4"}))
+    assert entries[("db", "postgres", "postgres")]["client_addresses"] == [None, None]
+    assert entries[("app", "synapse-sync-1", "client")]["address"] is None
+
+
+def test_registry_port_clash_is_refused():
+    with pytest.raises(TopologyError, match="port 5001 on host reg is used twice"):
+        build_topology(FOUR_HOSTS, SPEC, ADDRESSES, registry_port=5001)
+
+
+@pytest.mark.parametrize("addresses, registry_port, message", [
+    (["10.0.0.1"], 5000, "expected a mapping of host to address"),
+    ({}, 0, "lanying_im_registry_port is 0"),
+    ({}, True, "lanying_im_registry_port is True"),
+])
+def test_bad_arguments(addresses, registry_port, message):
+    with pytest.raises(TopologyError, match=message):
+        build_topology(FOUR_HOSTS, SPEC, addresses, registry_port)
