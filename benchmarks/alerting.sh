@@ -7,8 +7,17 @@ set -euo pipefail
 process=${1:-synapse-main}
 app_host=${APP_HOST:-lanying-app}
 monitor=${MONITOR_ADDRESS:-172.30.0.13}
-prometheus=http://$monitor:9090
-alertmanager=http://$monitor:9093
+monitor_host=${MONITOR_HOST:-lanying-gw}
+secrets=${SECRETS_DIR:-inventories/local/.secrets}
+prometheus=https://$monitor:9090
+alertmanager=https://$monitor:9093
+
+# Prometheus and Alertmanager answer their own host only (host firewall), over TLS, to an account:
+# ask from there, with the administrator's password on curl's standard input (not its command line).
+curl() {
+  { printf 'user = "admin:%s"\n' "$(cat "$secrets/monitoring-admin")"; } |
+    docker exec -i "$monitor_host" curl -K - --cacert /etc/lanying-im/monitoring/prometheus/ca.crt "$@"
+}
 
 json() { python3 -c "import json, sys; data = json.load(sys.stdin); print($1)"; }
 firing() {
