@@ -67,8 +67,14 @@ MAIN_ROUTES = ("/_matrix", "/_synapse/client", "/_synapse/admin")
 # Paths only the admin networks may reach (lanying.im.gateway restricts them).
 ADMIN_ROUTES = ("/_synapse/admin",)
 
-_SERVER_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?$")
-_BASEURL = re.compile(r"^https?://[^/\s:]+(:[0-9]{1,5})?/$")
+_HOST = r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+_SERVER_NAME = re.compile(r"^(?=.{1,253}(:|$))" + _HOST + r"(:(?P<port>[0-9]{1,5}))?$")
+_BASEURL = re.compile(r"^https?://" + _HOST + r"(:(?P<port>[0-9]{1,5}))?/$")
+# PostgreSQL identifiers lanying.im writes unquoted into pg_hba.conf and SQL.
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# registry[:port]/path/name[:tag][@sha256:digest], nothing a shell or a configuration file could misread.
+_IMAGE = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*"
+                    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
 
 
 class TopologyError(ValueError):
@@ -109,6 +115,17 @@ def _merged_spec(spec):
               % (upload,))
     if not isinstance(merged["images"], dict):
         _fail("lanying_im_topology.images: expected a mapping of image name to reference, got %r" % (merged["images"],))
+    _check_keys("lanying_im_topology.images", merged["images"], ("synapse", "gateway"))
+    for name, reference in sorted(merged["images"].items()):
+        if reference is not None and (not isinstance(reference, str) or not _IMAGE.match(reference)):
+            _fail("lanying_im_topology.images.%s is %r; it must be an image reference such as "
+                  "registry.example.com:5000/lanying/%s:1.0 (lower-case path, optional tag and @sha256 digest)"
+                  % (name, reference, name))
+    for key in ("database_name", "database_user"):
+        value = merged[key]
+        if not isinstance(value, str) or not _IDENTIFIER.match(value):
+            _fail("lanying_im_topology.%s is %r; it must be a PostgreSQL identifier: a lower-case letter or '_', "
+                  "then up to 62 lower-case letters, digits or '_'" % (key, value))
     return merged
 
 
@@ -117,16 +134,29 @@ def _check_names(spec):
     if server_name in (None, ""):
         _fail("the server name is not set: set lanying_im_server_name to the domain users' IDs end in "
               "(@alice:chat.example.com -> chat.example.com); it can never change once users exist")
-    if not isinstance(server_name, str) or not _SERVER_NAME.match(server_name):
+    matched = _SERVER_NAME.match(server_name) if isinstance(server_name, str) else None
+    if not matched or not 1 <= int(matched.group("port") or 1) <= 65535:
         _fail("lanying_im_topology.server_name is %r; it must be the domain users' IDs end in "
-              "(@alice:chat.example.com -> chat.example.com), a DNS name with an optional port" % (server_name,))
+              "(@alice:chat.example.com -> chat.example.com), a DNS name with an optional port from 1 to 65535"
+              % (server_name,))
     baseurl = spec["public_baseurl"]
     if baseurl is None:
         baseurl = "https://%s/" % server_name.split(":")[0]
-    if not isinstance(baseurl, str) or not _BASEURL.match(baseurl):
+    matched = _BASEURL.match(baseurl) if isinstance(baseurl, str) else None
+    if not matched or not 1 <= int(matched.group("port") or 1) <= 65535:
         _fail("lanying_im_topology.public_baseurl is %r; it must be the URL clients use, "
-              "'https://host[:port]/' with the trailing slash and no path" % (baseurl,))
+              "'https://host[:port]/' (a DNS name or IPv4 address, a port from 1 to 65535) with the trailing "
+              "slash and no path" % (baseurl,))
     return server_name, baseurl
+
+
+def _check_instance_ports(instances):
+    for i in instances:
+        for port_name, number in sorted(i["ports"].items()):
+            if not 1 <= number <= 65535:
+                _fail("%s on host %s would listen on %s port %d, past 65535: lower the first port of its block "
+                      "(lanying_im_topology.ports.worker_%s) or the number of workers" % (
+                          i["name"], i["host"], port_name, number, port_name))
 
 
 def _groups(groups):
@@ -199,6 +229,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
     instances += [instance("gateway-%s" % host, "gateway", host, spec["images"].get("gateway"))
                   for host in groups["im_gateway"]]
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
+    _check_instance_ports(instances)
     _check_port_clashes(instances, monitoring_endpoints(groups, ports)
                         + [(host, "registry", registry_port) for host in groups.get("im_registry", [])])
 

@@ -105,14 +105,39 @@ def test_federation_well_known(baseurl, server):
         (ONE_HOST, {"server_name": 5}, "lanying_im_topology.server_name is 5"),
         (ONE_HOST, {"server_name": "https://chat.example.com"}, "server_name is 'https://chat.example.com'"),
         (ONE_HOST, {"server_name": "chat.example.com", "public_baseurl": "https://chat.example.com"},
-         "'https://host[:port]/' with the trailing slash"),
+         "'https://host[:port]/' (a DNS name or IPv4 address"),
         (ONE_HOST, {"server_name": "chat.example.com", "images": ["x"]}, "lanying_im_topology.images: expected a mapping"),
+        (ONE_HOST, {"server_name": "chat.example.com", "images": {"synapse": "Reg/Synapse:1"}},
+         "lanying_im_topology.images.synapse is 'Reg/Synapse:1'; it must be an image reference"),
+        (ONE_HOST, {"server_name": "chat.example.com", "images": {"gateway": "reg/nginx:1;reboot"}},
+         "lanying_im_topology.images.gateway is 'reg/nginx:1;reboot'"),
+        (ONE_HOST, {"server_name": "chat.example.com", "images": {"synaps": "reg/x:1"}},
+         "lanying_im_topology.images: unknown key 'synaps'; did you mean 'synapse'?"),
+        (ONE_HOST, {"server_name": "chat.example.com", "database_name": "synapse\nhost all all 0.0.0.0/0 trust"},
+         "lanying_im_topology.database_name is 'synapse\\nhost all all 0.0.0.0/0 trust'; it must be a PostgreSQL identifier"),
+        (ONE_HOST, {"server_name": "chat.example.com", "database_user": "Synapse"},
+         "lanying_im_topology.database_user is 'Synapse'; it must be a PostgreSQL identifier"),
+        (ONE_HOST, {"server_name": "chat.example.com:70000"}, "a DNS name with an optional port from 1 to 65535"),
+        (ONE_HOST, {"server_name": "chat.example.com", "public_baseurl": "https://chat.example.com:0/"},
+         "public_baseurl is 'https://chat.example.com:0/'"),
+        (ONE_HOST, {"server_name": "chat.example.com", "public_baseurl": "https://chat;example.com/"},
+         "public_baseurl is 'https://chat;example.com/'"),
+        (ONE_HOST, {"server_name": "chat.example.com", "ports": {"worker_client": 65500}, "workers": "small"},
+         "would listen on client port 65"),
     ],
 )
 def test_errors_name_the_setting_and_the_fix(groups, spec, message):
     with pytest.raises(TopologyError) as err:
         build_topology(groups, spec)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("reference", [
+    "registry.example.com:5000/lanying/synapse:1.163.2-abc123", "nginx", "docker.io/library/nginx:1.28",
+    "reg.example.com/x/y@sha256:" + "a" * 64])
+def test_image_references_accepted(reference):
+    model = build_topology(ONE_HOST, {"server_name": "chat.example.com", "images": {"synapse": reference}})
+    assert model["instances"][0]["image"] == reference
 
 
 def test_ports_on_different_hosts_do_not_clash():
