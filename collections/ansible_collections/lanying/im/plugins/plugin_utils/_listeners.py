@@ -68,15 +68,15 @@ def listeners(instances, groups, ports, registry_port, where):
     monitoring = where["prometheus"]
     synapse_hosts = where["synapse"]
     found = []
+    workers = any(i["kind"] == "worker" for i in instances)
     for i in instances:
         if i["kind"] in ("main", "worker"):
-            found += [
-                # The gateway forwards clients' requests; nothing else talks to a process's client port.
-                _listener(i["name"], "client", i["host"], i["ports"]["client"], where["gateway"]),
-                # Synapse processes call one another's replication listeners.
-                _listener(i["name"], "replication", i["host"], i["ports"]["replication"], synapse_hosts),
-                _listener(i["name"], "metrics", i["host"], i["ports"]["metrics"], monitoring),
-            ]
+            # The gateway forwards clients' requests; nothing else talks to a process's client port.
+            found.append(_listener(i["name"], "client", i["host"], i["ports"]["client"], where["gateway"]))
+            if workers:
+                # Synapse processes call one another's replication listeners (none without workers).
+                found.append(_listener(i["name"], "replication", i["host"], i["ports"]["replication"], synapse_hosts))
+            found.append(_listener(i["name"], "metrics", i["host"], i["ports"]["metrics"], monitoring))
         elif i["kind"] == "gateway":
             found += [
                 _listener("gateway", "https", i["host"], i["ports"]["https"], public=True),

@@ -62,6 +62,11 @@ def test_who_may_connect(key, clients, public):
     assert entry["protocol"] == "tcp"
 
 
+def test_no_replication_listener_without_workers():
+    model = build_topology(FOUR_HOSTS, {"server_name": "chat.example.com"}, ADDRESSES)
+    assert [e["name"] for e in model["listeners"] if e["component"] == "synapse-main"] == ["client", "metrics"]
+
+
 def test_every_port_of_the_model_is_a_listener():
     model = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)
     listed = {(e["host"], e["port"]) for e in model["listeners"]}
