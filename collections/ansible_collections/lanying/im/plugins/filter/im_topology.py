@@ -80,9 +80,9 @@ _value:
       C(monitoring) host or null, and C(scrape_jobs), a list of job name and targets (host, port, labels) covering
       every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
       Prometheus and Alertmanager).
-    - C(placement) (component to the hosts that run it: synapse, gateway, postgres, redis, registry, docker,
-      build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager, probe);
-      C(hosts) (host to its C(address) and C(components)).
+    - C(placement) (component to the hosts that run it, for synapse, gateway, postgres, redis, registry, docker,
+      build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager and
+      probe); C(hosts) (host to its C(address) and C(components)).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
       C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(client_addresses)
       and C(public) (open to the gateway's client networks).
