@@ -10,7 +10,8 @@
 # when an earlier one failed (molecule needs engine and images); the exit status is 1 if any failed.
 # The stages that need no test host (lint specs unit sanity build) run beside those that do (engine
 # images molecule), their output kept in .cache/logs/checks.log and printed at the end;
-# LANYING_TEST_LANES=1 runs every stage one after the other instead.
+# LANYING_TEST_LANES=1 runs every stage one after the other instead. Scenarios run beside each other
+# too (LANYING_MOLECULE_JOBS, below).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -49,21 +50,53 @@ stage_images() {
     molecule/testhost/build.sh --all ${LANYING_TESTHOST_SUITES:-}
   fi
 }
+# One scenario; appends its timing line. Its output goes to its log, and to stdout when $2 is "stream".
+run_scenario() {
+  local scenario=$1 start=$SECONDS result=ok log=".cache/logs/molecule-$1.log"
+  if [ "${2:-}" = stream ]; then
+    molecule test -s "$scenario" 2>&1 | tee "$log"
+    [ "${PIPESTATUS[0]}" = 0 ] || result=FAILED
+  else
+    molecule test -s "$scenario" > "$log" 2>&1 || result=FAILED
+  fi
+  echo "  molecule/$scenario|$((SECONDS - start))s|$result" >> "$timings_file"
+  [ "$result" = ok ]
+}
+# The last scenario (the longest: the platform) streams its output; with LANYING_MOLECULE_JOBS=2 (the
+# default) the others run one after the other beside it, their output printed when it is done. The
+# scenarios share nothing but the test-host images and the controller's caches, which they only read
+# or fill with the same content. LANYING_MOLECULE_JOBS=1 (or LANYING_TEST_LANES=1) runs them in order.
 stage_molecule() {
-  local scenario status=0
+  local scenario status=0 beside_pid='' scenarios
   mkdir -p .cache/logs
   LANYING_APT_CACHE_PORT=$(scripts/ensure-apt-cache.sh)
   export LANYING_APT_CACHE_PORT
-  for scenario in ${MOLECULE_SCENARIOS:-$(molecule_scenarios)}; do
-    local start=$SECONDS result=ok log=".cache/logs/molecule-$scenario.log"
-    molecule test -s "$scenario" 2>&1 | tee "$log"
-    [ "${PIPESTATUS[0]}" = 0 ] || result=FAILED
-    [ "$result" = ok ] || status=1
-    echo "  molecule/$scenario|$((SECONDS - start))s|$result" >> "$timings_file"
-  done
+  read -r -a scenarios <<< "${MOLECULE_SCENARIOS:-$(molecule_scenarios | xargs)}"
+  if [ "${LANYING_MOLECULE_JOBS:-${LANYING_TEST_LANES:-2}}" -gt 1 ] && [ ${#scenarios[@]} -gt 1 ]; then
+    echo "==> molecule: ${scenarios[*]:0:${#scenarios[@]}-1} beside ${scenarios[-1]}; their output follows at the end"
+    (
+      beside_status=0
+      for scenario in "${scenarios[@]:0:${#scenarios[@]}-1}"; do
+        run_scenario "$scenario" || beside_status=1
+      done
+      exit $beside_status
+    ) &
+    beside_pid=$!
+    run_scenario "${scenarios[-1]}" stream || status=1
+    wait "$beside_pid" || status=1
+    for scenario in "${scenarios[@]:0:${#scenarios[@]}-1}"; do
+      echo
+      echo "==> output of molecule/$scenario (.cache/logs/molecule-$scenario.log)"
+      cat ".cache/logs/molecule-$scenario.log"
+    done
+  else
+    for scenario in "${scenarios[@]}"; do
+      run_scenario "$scenario" stream || status=1
+    done
+  fi
   return $status
 }
-# The quick scenario first: it fails fastest.
+# The quick scenario first, the platform last.
 molecule_scenarios() {
   local file name
   [ -f molecule/quick/molecule.yml ] && echo quick
