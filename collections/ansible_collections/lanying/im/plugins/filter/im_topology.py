@@ -33,7 +33,8 @@ options:
       - Port keys also include C(worker_client), C(worker_replication) and C(worker_metrics), the first port of
         the blocks workers take their ports from, and the monitoring listeners C(node_exporter) (9100),
         C(postgres_exporter) (9187), C(redis_exporter) (9121), C(nginx_exporter) (9113), C(registry_metrics) (5001),
-        C(docker_metrics) (9323), C(prometheus) (9090) and C(alertmanager) (9093).
+        C(docker_metrics) (9323), C(prometheus) (9090) and C(alertmanager) (9093), and C(logging) (9200), the
+        port of a log receiver in the C(logging) group.
     type: dict
     required: true
   addresses:
@@ -81,8 +82,8 @@ _value:
       every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
       Prometheus and Alertmanager).
     - C(placement) (component to the hosts that run it, for synapse, gateway, postgres, redis, registry, docker,
-      build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager and
-      probe); C(hosts) (host to its C(address) and C(components)).
+      build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager,
+      probe, log_shipper (every host) and log_receiver (the C(logging) group)); C(hosts) (host to its C(address) and C(components)).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
       C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(client_addresses)
       and C(public) (open to the gateway's client networks).

@@ -19,6 +19,8 @@ description:
     with O(update_password=always) it is checked by logging in with it and set only when that fails.
   - Every session the module opens (and so every device it creates) is logged out before it returns.
   - Rate limits (HTTP 429) are waited out for up to a minute in total.
+extends_documentation_fragment:
+  - lanying.im.http_client
 options:
   url:
     description: Base URL of the homeserver's client API, for example V(http://127.0.0.1:8008).
@@ -80,17 +82,6 @@ options:
     description:
       - Synapse's C(registration_shared_secret). Used only to create O(admin_user) when it does not exist.
     type: str
-  validate_certs:
-    description: Verify the server's TLS certificate for an C(https) O(url).
-    type: bool
-    default: true
-  ca_path:
-    description: PEM file of the CA that signed the server's certificate (an internal CA).
-    type: path
-  timeout:
-    description: Seconds to wait for each answer.
-    type: int
-    default: 30
 attributes:
   check_mode:
     description: Can run in check mode and return the changed status it predicts without changing anything.

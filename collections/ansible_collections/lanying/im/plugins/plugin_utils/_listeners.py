@@ -43,6 +43,9 @@ def placement(groups, instances):
         "prometheus": monitoring,
         "alertmanager": monitoring,
         "probe": list(groups["im_gateway"])[:1],
+        # Every host ships its logs; the logging group receives them (or the user's own Elasticsearch).
+        "log_shipper": all_hosts(groups),
+        "log_receiver": list(groups.get("logging") or []),
     }
 
 
@@ -98,6 +101,9 @@ def listeners(instances, groups, ports, registry_port, where):
             # Alertmanager's client is Prometheus; Prometheus's are the operators, on its own host or
             # through an SSH tunnel unless the firewall is told otherwise.
             found.append(_listener(component, port_name, host, ports[port_name], monitoring))
+    for host in where["log_receiver"]:
+        # Every host's log shipper sends there.
+        found.append(_listener("log_receiver", "logging", host, ports["logging"], where["log_shipper"]))
     return found
 
 

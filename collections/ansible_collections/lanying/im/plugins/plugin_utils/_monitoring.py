@@ -41,7 +41,7 @@ def engine_hosts(groups):
 
 
 def monitoring_endpoints(groups, ports):
-    """Return [(host, port name, port)] of every monitoring listener, for the port clash check."""
+    """Return [(host, port name, port)] of every monitoring and logging listener, for the port clash check."""
     endpoints = [(host, "node_exporter", ports["node_exporter"]) for host in all_hosts(groups)]
     db = groups["im_db"][:1]
     endpoints += [(host, "postgres_exporter", ports["postgres_exporter"]) for host in db]
@@ -51,6 +51,7 @@ def monitoring_endpoints(groups, ports):
     endpoints += [(host, "docker_metrics", ports["docker_metrics"]) for host in engine_hosts(groups)]
     for host in groups.get("monitoring", [])[:1]:
         endpoints += [(host, "prometheus", ports["prometheus"]), (host, "alertmanager", ports["alertmanager"])]
+    endpoints += [(host, "logging", ports["logging"]) for host in groups.get("logging", [])]
     return endpoints
 
 

@@ -35,6 +35,7 @@ DEFAULT_PORTS = {
     "gateway_status": 8081,  # gateway's connection counters (nginx stub_status) on the loopback address
     "postgres": 5432,
     "redis": 6379,
+    "logging": 9200,  # a log receiver of the logging group (the Elasticsearch/OpenSearch API, TLS)
 }
 # First port of each block the workers' ports are taken from (see _workers.WORKER_TYPES offsets).
 DEFAULT_PORTS.update(WORKER_PORTS)

@@ -8,7 +8,9 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.lanying.im.plugins.modules import im_probe, im_user
+from ansible_collections.lanying.im.plugins.module_utils._matrix import MatrixUnreachable
+
+from ansible_collections.lanying.im.plugins.modules import es_object, im_probe, im_user
 from ansible_collections.lanying.im.tests.unit.plugins.module_utils.matrix_exchange import (
     BASE, LOGIN_REFUSED, LOGOUT_OK, Exchange, login_ok)
 
@@ -52,3 +54,37 @@ def test_im_probe_check_mode(monkeypatch, capsys):
 def test_im_probe_refused_login_fails(monkeypatch, capsys):
     code, result, _output = run_module(im_probe, monkeypatch, capsys, PROBE_ARGS, [LOGIN_REFUSED])
     assert code == 1 and result["msg"].startswith("login refused for the sender s")
+
+
+ES_ARGS = {"url": "https://es.test:9200", "kind": "index_template", "name": "lanying",
+           "body": {"index_patterns": ["lanying-*"]}, "username": "shipper", "password": "pw-es-1234"}
+
+
+def test_es_object_writes_the_difference_and_keeps_the_password_out(monkeypatch, capsys):
+    sent = []
+
+    def cluster(method, url, body, headers, timeout):
+        sent.append((method, url))
+        return (404, None) if method == "GET" else (200, {"acknowledged": True})
+
+    monkeypatch.setattr(es_object, "open_url_transport", lambda **kwargs: cluster)
+    with patch_module_args(ES_ARGS), pytest.raises(SystemExit) as exit_info:
+        es_object.main()
+    output = capsys.readouterr().out
+    result = json.loads(output)
+    assert exit_info.value.code == 0 and result["changed"]
+    assert sent == [("GET", "https://es.test:9200/_index_template/lanying"),
+                    ("PUT", "https://es.test:9200/_index_template/lanying")]
+    assert "pw-es-1234" not in output
+
+
+def test_es_object_unreachable_cluster_fails_clearly(monkeypatch, capsys):
+    def cluster(method, url, body, headers, timeout):
+        raise MatrixUnreachable("connection refused")
+
+    monkeypatch.setattr(es_object, "open_url_transport", lambda **kwargs: cluster)
+    with patch_module_args(ES_ARGS), pytest.raises(SystemExit) as exit_info:
+        es_object.main()
+    result = json.loads(capsys.readouterr().out)
+    assert exit_info.value.code == 1
+    assert result["msg"] == "the cluster at https://es.test:9200 cannot be reached: connection refused"

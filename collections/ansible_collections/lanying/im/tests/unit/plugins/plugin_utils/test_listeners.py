@@ -7,7 +7,7 @@ from ansible_collections.lanying.im.plugins.plugin_utils._topology import Topolo
 FOUR_HOSTS = {
     "all": ["reg", "build", "app", "db"],
     "im_registry": ["reg"], "im_gateway": ["reg"], "im_app": ["build", "app"], "im_build": ["build"],
-    "im_db": ["db"], "monitoring": ["db"],
+    "im_db": ["db"], "monitoring": ["db"], "logging": ["db"],
 }
 ADDRESSES = {"reg": "10.0.0.1", "build": "10.0.0.2", "app": "10.0.0.3", "db": "10.0.0.4"}
 ONE_HOST = {"all": ["h1"], "im_app": ["h1"], "im_gateway": ["h1"], "im_db": ["h1"], "im_registry": ["h1"],
@@ -26,13 +26,15 @@ def test_placement_from_groups():
     assert where["postgres"] == where["redis"] == where["prometheus"] == where["alertmanager"] == ["db"]
     assert where["docker"] == ["build", "app", "reg"]
     assert where["build"] == ["build"]
-    assert where["node_exporter"] == ["reg", "build", "app", "db"]
+    assert where["node_exporter"] == where["log_shipper"] == ["reg", "build", "app", "db"]
+    assert where["log_receiver"] == ["db"]
 
 
 def test_hosts_carry_their_address_and_components():
     hosts = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)["hosts"]
     assert hosts["db"] == {"address": "10.0.0.4", "components": [
-        "alertmanager", "node_exporter", "postgres", "postgres_exporter", "prometheus", "redis", "redis_exporter"]}
+        "alertmanager", "log_receiver", "log_shipper", "node_exporter", "postgres", "postgres_exporter", "prometheus",
+        "redis", "redis_exporter"]}
     assert set(hosts) == set(ADDRESSES)
 
 
@@ -53,6 +55,8 @@ def test_hosts_carry_their_address_and_components():
     (("db", "node_exporter", "node_exporter"), [], False),
     (("db", "prometheus", "prometheus"), [], False),
     (("db", "alertmanager", "alertmanager"), [], False),
+    # Every other host's log shipper sends to the receiver of the logging group.
+    (("db", "log_receiver", "logging"), ["app", "build", "reg"], False),
 ])
 def test_who_may_connect(key, clients, public):
     entry = table(build_topology(FOUR_HOSTS, SPEC, ADDRESSES))[key]
@@ -111,3 +115,16 @@ def test_registry_port_clash_is_refused():
 def test_bad_arguments(addresses, registry_port, message):
     with pytest.raises(TopologyError, match=message):
         build_topology(FOUR_HOSTS, SPEC, addresses, registry_port)
+
+
+def test_no_log_receiver_without_a_logging_group():
+    model = build_topology(ONE_HOST, SPEC, {"h1": "10.0.0.1"})
+    assert model["placement"]["log_receiver"] == []
+    assert model["placement"]["log_shipper"] == ["h1"]
+    assert not [e for e in model["listeners"] if e["component"] == "log_receiver"]
+
+
+def test_the_log_receiver_port_clashes_like_any_other():
+    spec = dict(SPEC, ports={"logging": 9090})
+    with pytest.raises(TopologyError, match="port 9090 on host db is used twice"):
+        build_topology(FOUR_HOSTS, spec, ADDRESSES)
