@@ -7,7 +7,7 @@ import importlib.util
 import io
 import pathlib
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "roles" / "log_shipper" / "files" / "rsyslog-stats"
+SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "roles" / "log_shipper" / "files" / "rsyslog_stats.py"
 
 
 def load():

@@ -1,4 +1,5 @@
-#!/usr/bin/python3
+# Copyright (c) lanying.im contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # lanying.im: rsyslog's impstats counters (one JSON object per line on stdin, from omprog) as
 # Prometheus metrics in a file for the node exporter's textfile collector, rewritten atomically after
 # every line. Names: lanying_log_shipper_<origin>_<counter>{name="<rsyslog object>"}.
