@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Log shipping on the local platform of `make demo`: a container on the app host prints EVENTS lines
+# (default 20000) as fast as it can; prints how many events per second reached the receiver on the
+# logging host (from the first line printed to the last document found), and the CPU time and memory
+# rsyslog used on the app host meanwhile.
+# Usage: benchmarks/logs.sh   (EVENTS, APP_HOST, LOG_HOST, LOG_ADDRESS, SECRETS_DIR to change it)
+set -euo pipefail
+events=${EVENTS:-20000}
+app_host=${APP_HOST:-lanying-app}
+log_host=${LOG_HOST:-lanying-db}
+log_address=${LOG_ADDRESS:-172.30.0.11}
+secrets=${SECRETS_DIR:-inventories/local/.secrets}
+run="bench-$(date +%s)"
+
+# The receiver answers the platform's hosts only, over TLS, to the shippers' account: ask from its own
+# host, with the password on standard input.
+count() {
+  cat "$secrets/logging-lanying-shipper" | docker exec -i "$log_host" python3 -c "
+import base64, json, ssl, sys, urllib.request
+auth = base64.b64encode(('lanying-shipper:' + sys.stdin.read().strip()).encode()).decode()
+query = {'query': {'bool': {'filter': [{'term': {'process': '$run'}}]}}}
+request = urllib.request.Request('https://$log_address:9200/lanying-container-*/_count', json.dumps(query).encode(),
+                                 {'Authorization': 'Basic ' + auth, 'Content-Type': 'application/json'})
+context = ssl.create_default_context(cafile='/etc/lanying-im/log-receiver/ca.crt')
+try:
+    print(json.load(urllib.request.urlopen(request, context=context, timeout=10))['count'])
+except Exception:
+    print(0)
+"
+}
+rsyslog_usage() {
+  docker exec "$app_host" sh -c 'pid=$(pidof rsyslogd); set -- $(cut -d" " -f14,15 /proc/$pid/stat);
+    echo $(( $1 + $2 )) $(awk "/VmRSS/ {print \$2}" /proc/$pid/status)'
+}
+
+image=$(docker exec "$app_host" docker ps --filter label=lanying.im/instance=synapse-main --format '{{.Image}}' | head -1)
+[ -n "$image" ] || { echo "no Synapse container on $app_host: run make demo first" >&2; exit 1; }
+ticks=$(docker exec "$app_host" getconf CLK_TCK)
+read -r cpu_before _ < <(rsyslog_usage)
+start=$(date +%s.%N)
+# Kept until its lines are shipped (removing a container removes its log file).
+trap 'docker exec "$app_host" docker rm -f "$run" >/dev/null 2>&1 || true' EXIT
+docker exec "$app_host" docker run --name "$run" --network none --label "lanying.im/instance=$run" --entrypoint /opt/synapse/bin/python \
+  "$image" -c "
+import sys
+for i in range($events):
+    sys.stdout.write('{\"msg\": \"benchmark event %d of $events\", \"n\": %d}\n' % (i, i))
+" >/dev/null
+printed=$(date +%s.%N)
+until [ "$(count)" -ge "$events" ]; do
+  sleep 0.5
+  if python3 -c "import sys; sys.exit(0 if $(date +%s.%N) - $start > 300 else 1)"; then
+    echo "only $(count) of $events events arrived within 300 s" >&2
+    exit 1
+  fi
+done
+arrived=$(date +%s.%N)
+read -r cpu_after rss_kb < <(rsyslog_usage)
+python3 -c "
+events, start, printed, arrived = $events, $start, $printed, $arrived
+cpu = ($cpu_after - $cpu_before) / $ticks
+print('%d events printed in %.1f s, all in the receiver after %.1f s: %.0f events/s shipped' % (
+    events, printed - start, arrived - start, events / (arrived - start)))
+print('rsyslog on $app_host: %.1f s CPU (%.0f %% of one core over the run), %.0f MiB resident' % (
+    cpu, 100 * cpu / (arrived - start), $rss_kb / 1024))
+"
