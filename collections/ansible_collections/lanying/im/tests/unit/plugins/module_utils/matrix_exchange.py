@@ -1,4 +1,4 @@
-"""A recorded exchange with a homeserver, replayed to the client under test."""
+"""A recorded exchange with a server (a homeserver, a search cluster), replayed to the client under test."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ BASE = "http://synapse:8008"
 class Exchange(object):
     """Answers requests from a script of (method, path prefix, status, payload), in order."""
 
-    def __init__(self, script):
+    def __init__(self, script, base=BASE):
         self.script = list(script)
+        self.base = base
         self.sent = []
 
     def __call__(self, method, url, body, headers, timeout):
         assert self.script, "unexpected request %s %s" % (method, url)
         want_method, want_path, status, payload = self.script.pop(0)
-        path = url[len(BASE):]
+        assert url.startswith(self.base), "request to %s, not %s" % (url, self.base)
+        path = url[len(self.base):]
         assert (method, path[:len(want_path)]) == (want_method, want_path), "got %s %s" % (method, path)
         self.sent.append({"method": method, "path": path, "body": body, "headers": headers})
         if isinstance(payload, Exception):

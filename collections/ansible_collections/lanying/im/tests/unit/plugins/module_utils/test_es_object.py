@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.lanying.im.plugins.module_utils._es_object import (
     EsClient, EsObjectError, auth_headers, ensure_object, up_to_date)
+from ansible_collections.lanying.im.tests.unit.plugins.module_utils.matrix_exchange import Exchange
 
 ES = "https://es.test:9200"
 TEMPLATE = {"index_patterns": ["lanying-*"], "priority": 100,
@@ -19,26 +20,10 @@ TEMPLATE_AS_STORED = {"index_templates": [{"name": "lanying", "index_template": 
 POLICY = {"policy": {"phases": {"delete": {"min_age": "30d", "actions": {"delete": {}}}}}}
 
 
-class Cluster(object):
-    """Answers requests from a script of (method, path, status, payload), in order."""
-
-    def __init__(self, script):
-        self.script = list(script)
-        self.sent = []
-
-    def __call__(self, method, url, body, headers, timeout):
-        assert self.script, "unexpected request %s %s" % (method, url)
-        want_method, want_path, status, payload = self.script.pop(0)
-        assert url.startswith(ES)
-        assert (method, url[len(ES):]) == (want_method, want_path)
-        self.sent.append((method, url[len(ES):], body, headers))
-        return status, payload
-
-
 def run(script, kind, name, body, state="present", check_mode=False):
-    cluster = Cluster(script)
+    cluster = Exchange(script, base=ES)
     result = ensure_object(EsClient(ES + "/", cluster, auth_headers("u", "p")), kind, name, body, state, check_mode)
-    assert not cluster.script, "requests not made: %s" % cluster.script
+    assert cluster.done(), "requests not made: %s" % cluster.script
     return result, cluster
 
 
@@ -47,8 +32,8 @@ def test_creates_a_missing_template():
                            ("PUT", "/_index_template/lanying", 200, {"acknowledged": True})],
                           "index_template", "lanying", TEMPLATE)
     assert result["changed"] and result["diff"] == {"before": {}, "after": TEMPLATE}
-    assert cluster.sent[1][2] == TEMPLATE
-    assert cluster.sent[0][3] == {"Authorization": "Basic dTpw"}
+    assert cluster.sent[1]["body"] == TEMPLATE
+    assert cluster.sent[0]["headers"] == {"Authorization": "Basic dTpw"}
 
 
 def test_a_template_as_the_server_stores_it_is_up_to_date():
@@ -62,13 +47,13 @@ def test_a_changed_setting_is_written():
     result, cluster = run([("GET", "/_index_template/lanying", 200, TEMPLATE_AS_STORED),
                            ("PUT", "/_index_template/lanying", 200, {"acknowledged": True})],
                           "index_template", "lanying", body)
-    assert result["changed"] and cluster.sent[-1][2] == body
+    assert result["changed"] and cluster.sent[-1]["body"] == body
 
 
 def test_check_mode_writes_nothing():
     result, cluster = run([("GET", "/_index_template/lanying", 404, None)], "index_template", "lanying", TEMPLATE,
                           check_mode=True)
-    assert result["changed"] and [s[0] for s in cluster.sent] == ["GET"]
+    assert result["changed"] and [s["method"] for s in cluster.sent] == ["GET"]
 
 
 def test_ilm_policy_compared_without_the_servers_fields():
