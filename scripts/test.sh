@@ -6,7 +6,9 @@
 #   scripts/test.sh lint unit       only the named stages
 #   MOLECULE_SCENARIOS="quick" scripts/test.sh molecule
 #
-# Stages: lint specs unit sanity build engine images molecule. Every requested stage runs even
+# Stages: lint specs unit sanity build pipelines engine images molecule; the default list runs lint,
+# specs and unit through the pipelines stage (the .gitlab-ci.yml jobs lint and unit, run for real by
+# gitlab-ci-local) instead of on their own. Every requested stage runs even
 # when an earlier one failed (molecule needs engine and images); the exit status is 1 if any failed.
 # The stages that need no test host (lint specs unit sanity build) run beside those that do (engine
 # images molecule), their output kept in .cache/logs/checks.log and printed at the end;
@@ -16,7 +18,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-all_stages=(lint specs unit sanity build engine images molecule)
+all_stages=(pipelines sanity build engine images molecule)
 if [ "${1:-}" = --quick ]; then
   shift
   set -- lint specs unit sanity engine images molecule
@@ -38,6 +40,27 @@ stage_specs() { python scripts/check-argument-specs.py; }
 stage_unit() { python -m pytest -q collections/ansible_collections/lanying/im/tests/unit; }
 stage_sanity() { scripts/sanity.sh; }
 stage_build() { scripts/check-collection-build.sh; }
+# The CI definitions: .gitlab-ci.yml checked against GitLab's schema with every job listed, its lint and
+# unit jobs run for real (shell executor), the Jenkinsfile linted. Node.js and Java are the machine's;
+# the tools come from the npm registry once (scripts/ci-tools/package-lock.json).
+stage_pipelines() {
+  local tools=scripts/ci-tools bin=scripts/ci-tools/node_modules/.bin jobs
+  if ! command -v rsync >/dev/null || ! command -v npm >/dev/null || ! command -v java >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync npm default-jre-headless >/dev/null
+  fi
+  if ! cmp -s "$tools/package-lock.json" "$tools/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    (cd "$tools" && npm ci --silent --no-audit --no-fund) || return 1
+    cp "$tools/package-lock.json" "$tools/node_modules/.package-lock.json.installed"
+  fi
+  "$bin/npm-groovy-lint" --failon warning --output txt Jenkinsfile || return 1
+  jobs=$("$bin/gitlab-ci-local" --state-dir .cache/gitlab-ci-local --list-csv-all 2>/dev/null | cut -d';' -f1 | tail -n +2 | tr -d '"' | xargs)
+  echo "[pipelines] .gitlab-ci.yml jobs: $jobs"
+  local job
+  for job in lint unit sanity collection plan:staging deploy:staging self-check:staging plan:production deploy:production; do
+    [[ " $jobs " == *" $job "* ]] || { echo "[pipelines] .gitlab-ci.yml has no job $job" >&2; return 1; }
+  done
+  "$bin/gitlab-ci-local" --state-dir .cache/gitlab-ci-local --force-shell-executor --no-color lint unit
+}
 stage_engine() { scripts/ensure-docker.sh; }
 # Test hosts and base images build side by side, downloading through the package cache.
 # shellcheck disable=SC2086 # a list of suites

@@ -72,12 +72,12 @@ EXAMPLES = r"""
 # inventories/production/hosts.terraform.yml: the state of the root module in terraform/generic
 plugin: lanying.im.terraform
 source: ../../terraform/generic/terraform.tfstate
-
+---
 # What `terraform output -json > hosts.json` printed, connecting over the private network
 plugin: lanying.im.terraform
 source: hosts.json
 connect_to: private
-
+---
 # A state file behind Terraform's HTTP backend
 plugin: lanying.im.terraform
 source: https://state.example.com/terraform/lanying-production
