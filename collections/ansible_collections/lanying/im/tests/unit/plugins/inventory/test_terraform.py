@@ -104,7 +104,7 @@ def test_a_state_file_behind_a_url(tmp_path):
         status, listed, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": url + "state"})
         assert status == 0, stderr
         assert groups_of(listed) == EXPECTED_GROUPS
-        status, _, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": url + "missing"})
+        status, _listed, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": url + "missing"})
         assert status != 0 and "cannot read %smissing" % url in stderr and "404" in stderr
     finally:
         server.shutdown()
@@ -133,14 +133,14 @@ def broken_output(tmp_path, change):
     ids=["unknown group", "no address", "name twice", "unknown key", "no name"],
 )
 def test_bad_hosts_are_refused_with_the_resource_named(tmp_path, change, message):
-    status, _, stderr = inventory(tmp_path, broken_output(tmp_path, change))
+    status, _listed, stderr = inventory(tmp_path, broken_output(tmp_path, change))
     assert status != 0
     assert message in " ".join(stderr.split()), stderr
 
 
 def test_extra_groups_admit_your_own(tmp_path):
     config = broken_output(tmp_path, lambda hosts: hosts[0]["groups"].append("eu_west"))
-    status, _, stderr = inventory(tmp_path, config)
+    status, _listed, stderr = inventory(tmp_path, config)
     assert status != 0 and "unknown group eu_west" in stderr
     status, listed, stderr = inventory(tmp_path, dict(config, extra_groups=["eu_west"]))
     assert status == 0, stderr
@@ -149,22 +149,22 @@ def test_extra_groups_admit_your_own(tmp_path):
 
 def test_a_state_of_another_format_version_is_refused(tmp_path):
     config = {"plugin": "lanying.im.terraform", "source": str(FIXTURES / "legacy-v3.tfstate")}
-    status, _, stderr = inventory(tmp_path, config)
+    status, _listed, stderr = inventory(tmp_path, config)
     assert status != 0
     assert "is a Terraform state file of format version 3; this plugin reads version 4" in " ".join(stderr.split())
 
 
 def test_a_missing_output_names_the_outputs_there(tmp_path):
     config = {"plugin": "lanying.im.terraform", "source": str(FIXTURES / "generic.tfstate"), "output": "hosts"}
-    status, _, stderr = inventory(tmp_path, config)
+    status, _listed, stderr = inventory(tmp_path, config)
     assert status != 0
     assert "has no output hosts (outputs: lanying_im_hosts)" in " ".join(stderr.split())
 
 
 def test_only_configuration_files_named_for_the_plugin(tmp_path):
     shutil.copy(FIXTURES / "generic.tfstate", tmp_path / "generic.tfstate")
-    status, _, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": "generic.tfstate"},
-                                  name="hosts.yml")
+    config = {"plugin": "lanying.im.terraform", "source": "generic.tfstate"}
+    status, _listed, stderr = inventory(tmp_path, config, name="hosts.yml")
     assert status != 0 and "terraform" in stderr
 
 
