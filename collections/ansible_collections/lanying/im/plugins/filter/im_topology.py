@@ -77,7 +77,7 @@ _value:
       admin networks may reach it) for the gateway; C(well_known) (the C(/.well-known/matrix/) documents);
       C(federation) and C(max_upload_mb);
       C(database) and C(redis) (host, port, clients, and for the database name, user and
-      max_connections sized from the number of Synapse processes); C(monitoring) (C(prometheus), the first
+      connections_needed, from the number of Synapse processes); C(monitoring) (C(prometheus), the first
       C(monitoring) host or null, and C(scrape_jobs), a list of job name and targets (host, port, labels) covering
       every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
       Prometheus and Alertmanager).

@@ -274,9 +274,9 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
             "name": spec["database_name"],
             "user": spec["database_user"],
             "clients": sorted(set(groups["im_app"])),
-            # Each Synapse process keeps a pool of up to 10 connections (cp_max); leave room for
-            # administration and monitoring.
-            "max_connections": 10 * len(synapse_processes) + 20,
+            # Each Synapse process keeps a pool of up to 10 connections (cp_max), plus room for
+            # administration and monitoring; lanying.im.postgres sets max_connections above it.
+            "connections_needed": 10 * len(synapse_processes) + 20,
         },
         "redis": {"host": db_host, "port": ports["redis"], "clients": sorted(set(groups["im_app"]))},
         "ports": dict(ports),

@@ -44,7 +44,7 @@ def test_defaults_and_derived_values():
     assert model["federation"] is False and model["max_upload_mb"] == 50
     assert model["well_known"] == {"client": {"m.homeserver": {"base_url": "https://chat.example.com"}}}
     assert model["database"] == {"host": "db1", "port": 5432, "name": "synapse", "user": "synapse",
-                                 "clients": ["app1", "app2"], "max_connections": 30}
+                                 "clients": ["app1", "app2"], "connections_needed": 30}
     assert model["redis"] == {"host": "db1", "port": 6379, "clients": ["app1", "app2"]}
     assert model["monitoring"]["prometheus"] is None
 

@@ -167,8 +167,8 @@ def test_impossible_worker_specs_are_refused(workers, message):
 
 
 def test_database_connections_grow_with_the_workers():
-    assert model(2)["database"]["max_connections"] == 30
-    assert model(2, workers="standard")["database"]["max_connections"] == 10 * 11 + 20
+    assert model(2)["database"]["connections_needed"] == 30
+    assert model(2, workers="standard")["database"]["connections_needed"] == 10 * 11 + 20
 
 
 def test_metrics_targets_cover_every_process():
