@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Check that every role's meta/argument_specs.yml describes exactly its defaults/main.yml.
 
-For each role: the variables of defaults/main.yml and the options of the `main` entry point (or of
-`check`, for a role whose `main` lists none and whose settings a `check` entry point documents) must be
+For each role: the variables of defaults/main.yml and the options of the `main` entry point must be
 the same set, each option must have a type and a description, and an option's documented default
 must equal the value in defaults/main.yml. Exit status 1 lists every disagreement.
 """
@@ -23,8 +22,7 @@ def problems_of(role):
     defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.exists() else {}
     defaults = defaults or {}
     spec = yaml.safe_load(spec_file.read_text()) or {}
-    entry_points = spec.get("argument_specs") or {}
-    options = (entry_points.get("main") or {}).get("options") or (entry_points.get("check") or {}).get("options") or {}
+    options = ((spec.get("argument_specs") or {}).get("main") or {}).get("options") or {}
     found = []
     for name in sorted(set(defaults) - set(options)):
         found.append("%s is in defaults/main.yml but not in argument_specs" % name)
