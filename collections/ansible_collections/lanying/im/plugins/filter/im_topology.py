@@ -30,6 +30,11 @@ options:
         C(federation) (boolean, default false), C(max_upload_mb) (largest media upload, default 50),
         C(workers) (a preset, V(none), V(small) or V(standard), or a mapping of C(preset) and counts per worker
         type - stream_writer, media, sync, client_reader, event_persister, pusher, background, federation_sender).
+      - C(stateful) names the hosts that hold the platform's state - C(database) (an C(im_db) host: PostgreSQL and
+        Redis), C(main) (an C(im_app) host: the main Synapse process) and C(media) (an C(im_app) host: the media
+        worker, which owns the media store; without a media worker the main process keeps it, and C(media) must
+        then be C(main)'s host). Each defaults to the first host of its group (for C(media), where the worker
+        spread puts the media worker).
       - Port keys also include C(worker_client), C(worker_replication) and C(worker_metrics), the first port of
         the blocks workers take their ports from, and the monitoring listeners C(node_exporter) (9100),
         C(postgres_exporter) (9187), C(redis_exporter) (9121), C(nginx_exporter) (9113), C(registry_metrics) (5001),
@@ -84,6 +89,7 @@ _value:
     - C(placement) (component to the hosts that run it, for synapse, gateway, postgres, redis, registry, docker,
       build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager,
       probe, log_shipper (every host) and log_receiver (the C(logging) group)); C(hosts) (host to its C(address) and C(components)).
+    - C(stateful), the hosts of the platform's state - C(database), C(main) and C(media) (the media store's host).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
       C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(client_addresses)
       and C(public) (open to the gateway's client networks).

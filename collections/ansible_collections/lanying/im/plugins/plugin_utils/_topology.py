@@ -51,7 +51,12 @@ DEFAULT_SPEC = {
     "federation": False,
     "max_upload_mb": 50,
     "workers": "none",
+    # The hosts that hold the platform's state, named explicitly: database (PostgreSQL and Redis, an im_db
+    # host), main (the main Synapse process, an im_app host) and media (the media store: the media
+    # worker's im_app host; without a media worker the main process keeps it). None: the default.
+    "stateful": {},
 }
+STATEFUL_KEYS = ("database", "main", "media")
 
 # Which ports each kind of instance listens on (host network).
 _INSTANCE_PORTS = {
@@ -122,6 +127,11 @@ def _merged_spec(spec):
             _fail("lanying_im_topology.images.%s is %r; it must be an image reference such as "
                   "registry.example.com:5000/lanying/%s:1.0 (lower-case path, optional tag and @sha256 digest)"
                   % (name, reference, name))
+    if not isinstance(merged["stateful"], dict):
+        _fail("lanying_im_topology.stateful: expected a mapping of database, main and media to a host, got %r"
+              % (merged["stateful"],))
+    _check_keys("lanying_im_topology.stateful", merged["stateful"], STATEFUL_KEYS)
+    merged["stateful"] = {key: merged["stateful"].get(key) or None for key in STATEFUL_KEYS}
     for key in ("database_name", "database_user"):
         value = merged[key]
         if not isinstance(value, str) or not _IDENTIFIER.match(value):
@@ -194,6 +204,17 @@ def _check_addresses(addresses, registry_port):
     return {host: (address or None) for host, address in addresses.items()}
 
 
+def _stateful_host(stateful, key, members):
+    host = stateful[key]
+    if host is None:
+        return members[0]
+    if host not in members:
+        group = "im_db" if key == "database" else "im_app"
+        _fail("lanying_im_topology.stateful.%s is %r, which is not a host of %s (%s)"
+              % (key, host, group, ", ".join(members)))
+    return host
+
+
 def build_topology(groups, spec, addresses=None, registry_port=5000):
     """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``.
 
@@ -216,13 +237,26 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
             "routes": list(routes),
         }
 
-    main_host = groups["im_app"][0]
-    db_host = groups["im_db"][0]
+    stateful = spec["stateful"]
+    main_host = _stateful_host(stateful, "main", groups["im_app"])
+    db_host = _stateful_host(stateful, "database", groups["im_db"])
+    # The data tier and its exporters run on the first im_db host: the named one.
+    groups["im_db"] = [db_host] + [host for host in groups["im_db"] if host != db_host]
     try:
         counts = worker_counts(spec["workers"], spec["federation"])
     except WorkerSpecError as err:
         _fail(str(err))
     workers = place_workers(counts, groups["im_app"], ports, spec["federation"])
+    media_workers = [w for w in workers if w["worker_type"] == "media"]
+    if stateful["media"] is not None:
+        media_host = _stateful_host(stateful, "media", groups["im_app"])
+        if not media_workers and media_host != main_host:
+            _fail("lanying_im_topology.stateful.media is %r, but the workers preset runs no media worker: the main "
+                  "process (on %s) keeps the media store; set stateful.media to %s, or choose workers with a "
+                  "media worker" % (media_host, main_host, main_host))
+        for worker in media_workers:
+            worker["host"] = media_host
+    media_host = media_workers[0]["host"] if media_workers else main_host
     for worker in workers:
         worker.update(image=spec["images"].get("synapse"), routes=[])
     instances = [instance("synapse-main", "main", main_host, spec["images"].get("synapse"), MAIN_ROUTES)]
@@ -253,6 +287,8 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
     return {
         "server_name": server_name,
         "placement": where,
+        # Where the platform's state lives; lanying.im.platform stops a run that would move it.
+        "stateful": {"database": db_host, "main": main_host, "media": media_host},
         "hosts": {host: {"address": addresses.get(host),
                          "components": sorted(c for c, members in where.items() if host in members)}
                   for host in hosts},

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import MAIN_ROUTES, TopologyError, build_topology
@@ -143,3 +145,43 @@ def test_image_references_accepted(reference):
 def test_ports_on_different_hosts_do_not_clash():
     model = build_topology(THREE_HOSTS, {"server_name": "chat.example.com", "ports": {"client": 443}})
     assert model["instances"][0]["ports"]["client"] == 443
+
+
+TWO_DB = {"im_app": ["app1", "app2", "app3"], "im_gateway": ["gw1"], "im_db": ["db1", "db2"]}
+
+
+def test_stateful_hosts_default_to_the_first_of_their_group():
+    model = build_topology(TWO_DB, SPEC)
+    assert model["stateful"] == {"database": "db1", "main": "app1", "media": "app1"}
+    small = build_topology(TWO_DB, dict(SPEC, workers="small"))
+    media = [i for i in small["instances"] if i.get("worker_type") == "media"]
+    assert small["stateful"] == {"database": "db1", "main": "app1", "media": media[0]["host"]}
+    assert media[0]["host"] != "app1"
+
+
+def test_stateful_hosts_named_explicitly():
+    model = build_topology(TWO_DB, dict(SPEC, workers="small", stateful={"database": "db2", "main": "app3", "media": "app1"}))
+    assert model["stateful"] == {"database": "db2", "main": "app3", "media": "app1"}
+    by_name = {i["name"]: i["host"] for i in model["instances"]}
+    assert by_name["synapse-main"] == "app3" and by_name["synapse-media-1"] == "app1"
+    assert by_name["postgres"] == "db2" and by_name["redis"] == "db2"
+    assert model["database"]["host"] == "db2" and model["redis"]["host"] == "db2"
+    assert model["placement"]["postgres"] == ["db2"]
+    # The gateway sends media requests to the named host.
+    media_servers = [u["servers"] for name, u in model["upstreams"].items() if name.startswith("media")]
+    assert media_servers and all(s["host"] == "app1" for servers in media_servers for s in servers)
+
+
+@pytest.mark.parametrize(
+    "stateful, message",
+    [
+        ({"database": "app1"}, "stateful.database is 'app1', which is not a host of im_db (db1, db2)"),
+        ({"main": "db1"}, "stateful.main is 'db1', which is not a host of im_app (app1, app2, app3)"),
+        ({"media": "app2"}, "the workers preset runs no media worker: the main process (on app1)"),
+        ({"disk": "db1"}, "lanying_im_topology.stateful"),
+        ("db1", "stateful: expected a mapping"),
+    ],
+)
+def test_bad_stateful_hosts(stateful, message):
+    with pytest.raises(TopologyError, match=re.escape(message)):
+        build_topology(TWO_DB, dict(SPEC, stateful=stateful))
