@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Write and read back a conversation through the gateway with matrix-nio, for the backup drill.
+
+  send     user A creates a room with user B (or uses --room) and sends --count messages; prints the room
+           and the message bodies as JSON
+  read     user B logs in afresh and reads the room's whole history; prints the bodies found and missing
+  deliver  keeps trying until user A's new message reaches user B (the platform may still be starting);
+           prints the seconds since --since (a Unix time)
+
+Passwords come from the environment (CHAT_USER_A_PASSWORD, CHAT_USER_B_PASSWORD) and are never printed.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import sys
+import time
+import uuid
+
+from nio import (AsyncClient, AsyncClientConfig, JoinResponse, LoginResponse, RoomCreateResponse,
+                 RoomMessagesResponse, RoomSendResponse, SyncResponse)
+
+
+class Failed(Exception):
+    pass
+
+
+def expect(response, kind, step):
+    if not isinstance(response, kind):
+        raise Failed("%s: %s" % (step, response))
+    return response
+
+
+async def login(args, user, password):
+    client = AsyncClient(args.url.rstrip("/"), user, ssl=ssl.create_default_context(cafile=args.ca_file),
+                         config=AsyncClientConfig(request_timeout=30, max_timeouts=2))
+    expect(await client.login(password, device_name="lanying.im backup drill"), LoginResponse, "login of %s" % user)
+    expect(await client.sync(timeout=0), SyncResponse, "first sync of %s" % user)
+    return client
+
+
+async def close(*clients):
+    for client in clients:
+        await client.logout()
+        await client.close()
+
+
+async def send(args):
+    alice = await login(args, args.user_a, os.environ["CHAT_USER_A_PASSWORD"])
+    bob = await login(args, args.user_b, os.environ["CHAT_USER_B_PASSWORD"])
+    try:
+        room_id = args.room
+        if not room_id:
+            room_id = expect(await alice.room_create(name="backup drill", invite=[bob.user_id]),
+                             RoomCreateResponse, "room creation").room_id
+            for _ in range(30):
+                if room_id in bob.invited_rooms:
+                    break
+                expect(await bob.sync(timeout=2000), SyncResponse, "sync of %s" % bob.user_id)
+            expect(await bob.join(room_id), JoinResponse, "join of %s" % bob.user_id)
+        marker = uuid.uuid4().hex[:8]
+        bodies = ["%s %s %d" % (args.prefix, marker, number) for number in range(1, args.count + 1)]
+        for body in bodies:
+            expect(await alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body}),
+                   RoomSendResponse, "message %r" % body)
+        return {"room_id": room_id, "bodies": bodies}
+    finally:
+        await close(alice, bob)
+
+
+async def read(args):
+    expected = json.loads(args.expect)
+    bob = await login(args, args.user_b, os.environ["CHAT_USER_B_PASSWORD"])
+    try:
+        found, start = [], bob.next_batch
+        for _ in range(100):
+            page = expect(await bob.room_messages(args.room, start=start, limit=100), RoomMessagesResponse,
+                          "history of %s" % args.room)
+            found += [event.body for event in page.chunk if getattr(event, "body", None) is not None]
+            if not page.chunk or not page.end or page.end == start:
+                break
+            start = page.end
+        return {"found": len([b for b in expected if b in found]), "missing": [b for b in expected if b not in found]}
+    finally:
+        await close(bob)
+
+
+async def deliver(args):
+    deadline = time.monotonic() + args.timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            alice = await login(args, args.user_a, os.environ["CHAT_USER_A_PASSWORD"])
+            bob = await login(args, args.user_b, os.environ["CHAT_USER_B_PASSWORD"])
+        except Exception as err:  # the platform is still starting: try again
+            last_error = err
+            await asyncio.sleep(2)
+            continue
+        try:
+            body = "after the restore %s" % uuid.uuid4().hex[:8]
+            expect(await alice.room_send(args.room, "m.room.message", {"msgtype": "m.text", "body": body}),
+                   RoomSendResponse, "message after the restore")
+            while time.monotonic() < deadline:
+                response = expect(await bob.sync(timeout=5000), SyncResponse, "sync of %s" % bob.user_id)
+                room = response.rooms.join.get(args.room)
+                if any(getattr(event, "body", None) == body for event in (room.timeline.events if room else [])):
+                    return {"seconds_since": round(time.time() - args.since, 1)}
+        except Failed as err:
+            last_error = err
+        finally:
+            await close(alice, bob)
+    raise Failed("no message delivered within %ss: %s" % (args.timeout, last_error))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["send", "read", "deliver"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--ca-file", required=True)
+    parser.add_argument("--user-a", required=True)
+    parser.add_argument("--user-b", required=True)
+    parser.add_argument("--room", default="")
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--prefix", default="drill")
+    parser.add_argument("--expect", default="[]", help="read: the bodies that must be in the history (JSON list)")
+    parser.add_argument("--since", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args()
+    try:
+        print(json.dumps(asyncio.run(globals()[args.command](args)), sort_keys=True))
+    except Failed as err:
+        print("history client: %s" % err, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
