@@ -1,0 +1,72 @@
+"""The backup role's metrics: pgBackRest's info (as pgBackRest 2.45 wrote it) and each run's result."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import pathlib
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+SCRIPT = ROOT / "roles" / "backup" / "files" / "backup_metrics.py"
+INFO = pathlib.Path(__file__).resolve().parent / "fixtures" / "pgbackrest-info.json"
+
+
+def load():
+    loader = importlib.machinery.SourceFileLoader("backup_metrics", str(SCRIPT))
+    spec = importlib.util.spec_from_loader("backup_metrics", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def run(module, tmp_path, monkeypatch, info, *extra):
+    def fake_run(command, **kwargs):
+        assert "--output=json" in command and "info" in command
+        if info is None:
+            raise subprocess.CalledProcessError(1, command)
+        return subprocess.CompletedProcess(command, 0, stdout=info, stderr="")
+
+    monkeypatch.setattr(module.subprocess, "run", fake_run)
+    state, output = tmp_path / "state.json", tmp_path / "backup.prom"
+    module.main(["--state=%s" % state, "--output=%s" % output, "--config=/etc/pgbackrest/pgbackrest.conf",
+                 "--stanza=lanying", *extra])
+    return output.read_text(), state
+
+
+def test_a_successful_run_and_the_repository(tmp_path, monkeypatch):
+    module = load()
+    text, state = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=success")
+    assert 'lanying_im_backup_run_success{type="incr"} 1' in text
+    assert "lanying_im_backup_repository_ok 1" in text
+    # The newest of one full and three incremental backups.
+    assert "lanying_im_backup_last_success_timestamp_seconds 1796077656" in text
+    assert "lanying_im_backup_last_full_timestamp_seconds 1796077284" in text
+    assert "lanying_im_backup_size_bytes 40283178" in text
+    assert 'lanying_im_backup_count{type="full"} 1' in text and 'lanying_im_backup_count{type="incr"} 3' in text
+    assert json.loads(state.read_text())["runs"]["incr"]["success"] is True
+
+
+def test_a_failed_run_is_kept_beside_the_other_types(tmp_path, monkeypatch):
+    module = load()
+    run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=full", "--result=success")
+    text, _ = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=exit-code")
+    assert 'lanying_im_backup_run_success{type="full"} 1' in text
+    assert 'lanying_im_backup_run_success{type="incr"} 0' in text
+
+
+def test_an_unreadable_repository(tmp_path, monkeypatch):
+    module = load()
+    text, state = run(module, tmp_path, monkeypatch, None)
+    assert "lanying_im_backup_repository_ok 0" in text
+    assert "lanying_im_backup_last_success_timestamp_seconds" not in text
+    assert not state.exists()
+
+
+def test_a_new_stanza_without_backups(tmp_path, monkeypatch):
+    module = load()
+    info = json.dumps([{"name": "lanying", "backup": [], "status": {"code": 2, "message": "no valid backups"}}])
+    text, _ = run(module, tmp_path, monkeypatch, info)
+    assert "lanying_im_backup_repository_ok 1" in text
+    assert 'lanying_im_backup_count{type="full"} 0' in text
