@@ -30,8 +30,8 @@ options:
         C(federation) (boolean, default false), C(max_upload_mb) (largest media upload, default 50),
         C(workers) (a preset, V(none), V(small) or V(standard), or a mapping of C(preset) and counts per worker
         type - stream_writer, media, sync, client_reader, event_persister, pusher, background, federation_sender).
-      - C(stateful) names the hosts that hold the platform's state - C(database) (an C(im_db) host: PostgreSQL and
-        Redis), C(main) (an C(im_app) host: the main Synapse process) and C(media) (an C(im_app) host: the media
+      - C(stateful) names the hosts that hold the platform's state - C(database) (an C(im_db) host, for PostgreSQL and
+        Redis), C(main) (an C(im_app) host, for the main Synapse process) and C(media) (an C(im_app) host, for the media
         worker, which owns the media store; without a media worker the main process keeps it, and C(media) must
         then be C(main)'s host). Each defaults to the first host of its group (for C(media), where the worker
         spread puts the media worker).
