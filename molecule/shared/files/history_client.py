@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Write and read back a conversation through the gateway with matrix-nio, for the backup drill.
 
-  send     user A creates a room with user B (or uses --room) and sends --count messages; prints the room
-           and the message bodies as JSON
+  send     user A creates a room with user B (or uses --room) and sends --count messages (and, with
+           --media-bytes, a file); prints the room, the message bodies and the file's URI and sha256 as JSON
   read     user B logs in afresh and reads the room's whole history; prints the bodies found and missing
+           (and, with --media-uri, the sha256 of the file downloaded again)
   deliver  keeps trying until user A's new message reaches user B (the platform may still be starting);
            prints the seconds since --since (a Unix time)
 
@@ -12,6 +13,7 @@ Passwords come from the environment (CHAT_USER_A_PASSWORD, CHAT_USER_B_PASSWORD)
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import ssl
@@ -19,8 +21,8 @@ import sys
 import time
 import uuid
 
-from nio import (AsyncClient, AsyncClientConfig, JoinResponse, LoginResponse, RoomCreateResponse,
-                 RoomMessagesResponse, RoomSendResponse, SyncResponse)
+from nio import (AsyncClient, AsyncClientConfig, DownloadError, JoinResponse, LoginResponse, RoomCreateResponse,
+                 RoomMessagesResponse, RoomSendResponse, SyncResponse, UploadResponse)
 
 
 class Failed(Exception):
@@ -65,7 +67,14 @@ async def send(args):
         for body in bodies:
             expect(await alice.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body}),
                    RoomSendResponse, "message %r" % body)
-        return {"room_id": room_id, "bodies": bodies}
+        result = {"room_id": room_id, "bodies": bodies}
+        if args.media_bytes:
+            media = os.urandom(args.media_bytes)
+            upload, _ = await alice.upload(lambda *_: media, content_type="application/octet-stream",
+                                           filename="drill-%s.bin" % marker, filesize=len(media))
+            upload = expect(upload, UploadResponse, "media upload")
+            result.update(media_uri=upload.content_uri, media_sha256=hashlib.sha256(media).hexdigest())
+        return result
     finally:
         await close(alice, bob)
 
@@ -82,7 +91,13 @@ async def read(args):
             if not page.chunk or not page.end or page.end == start:
                 break
             start = page.end
-        return {"found": len([b for b in expected if b in found]), "missing": [b for b in expected if b not in found]}
+        result = {"found": len([b for b in expected if b in found]), "missing": [b for b in expected if b not in found]}
+        if args.media_uri:
+            download = await bob.download(args.media_uri)
+            if isinstance(download, DownloadError):
+                raise Failed("media download of %s: %s" % (args.media_uri, download))
+            result["media_sha256"] = hashlib.sha256(download.body).hexdigest()
+        return result
     finally:
         await close(bob)
 
@@ -125,6 +140,8 @@ def main():
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--prefix", default="drill")
     parser.add_argument("--expect", default="[]", help="read: the bodies that must be in the history (JSON list)")
+    parser.add_argument("--media-bytes", type=int, default=0, help="send: also upload a file of this size")
+    parser.add_argument("--media-uri", default="", help="read: download this file again")
     parser.add_argument("--since", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()

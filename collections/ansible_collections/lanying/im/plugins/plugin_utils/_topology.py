@@ -283,6 +283,8 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
     if spec["federation"]:
         well_known["server"] = {"m.server": public_host}
     where = placement(groups, instances)
+    # The host whose media store the backups keep (lanying.im.backup).
+    where["media_store"] = [media_host]
     hosts = sorted(set(h for members in where.values() for h in members))
     return {
         "server_name": server_name,

@@ -1,10 +1,12 @@
 # Copyright (c) lanying.im contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The database backups' metrics, for the node exporter's textfile collector.
+"""The backups' metrics, for the node exporter's textfile collector.
 
-Run by lanying-backup@<type>.service after each backup (with --type and systemd's --result), and by the
-deploy (without them) to refresh the file. Keeps the last result of each backup type in a small state
-file; reads what the repository holds from `pgbackrest info` (as postgres). Writes atomically.
+Run by the backup services after each backup (with --type and systemd's --result), and by the deploy
+(without them) to write the file first. Keeps the last result of each backup type in a small state file;
+reads what the repository holds from `pgbackrest info` (the database, as postgres) or `restic snapshots`
+(the media store, with the repository in the environment). Every metric carries data="database" or
+data="media". Writes atomically.
 """
 
 import argparse
@@ -14,8 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 
-TYPES = ("full", "diff", "incr")
+TYPES = ("full", "diff", "incr", "media")
 
 
 def read_state(path):
@@ -49,13 +52,37 @@ def repository_info(config, stanza):
     return stanzas[0] if stanzas else None
 
 
-def metrics(state, info, now):
+def _restic_time(text):
+    """restic's snapshot time (RFC 3339 with nanoseconds) as a Unix time."""
+    text = text.replace("Z", "+00:00")
+    if "." in text:
+        head, tail = text.split(".", 1)
+        digits = "".join(c for c in tail if c.isdigit())
+        zone = tail[len(digits):]
+        text = "%s.%s%s" % (head, digits[:6], zone)
+    return datetime.fromisoformat(text).timestamp()
+
+
+def restic_info(tag):
+    """The repository's snapshots of ``tag`` in pgbackrest info's shape, or None when it cannot be read."""
+    try:
+        result = subprocess.run(["restic", "snapshots", "--json", "--tag", tag], capture_output=True, text=True,
+                                timeout=300, check=True)
+        snapshots = json.loads(result.stdout) or []
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    return {"status": {"code": 0 if snapshots else 2},
+            "backup": [{"type": "media", "timestamp": {"stop": int(_restic_time(s["time"]))}} for s in snapshots]}
+
+
+def metrics(state, info, now, data="database", types=TYPES[:3]):
     lines = []
 
     def metric(name, kind, text, samples):
         lines.append("# HELP %s %s" % (name, text))
         lines.append("# TYPE %s %s" % (name, kind))
         for labels, value in samples:
+            labels = dict(labels, data=data)
             label_text = ",".join('%s="%s"' % item for item in sorted(labels.items()))
             lines.append("%s%s %s" % (name, "{%s}" % label_text if label_text else "", value))
 
@@ -77,12 +104,14 @@ def metrics(state, info, now):
             metric("lanying_im_backup_last_full_timestamp_seconds", "gauge",
                    "When the newest full backup in the repository ended.",
                    [({}, max(b["timestamp"]["stop"] for b in fulls))])
-        metric("lanying_im_backup_size_bytes", "gauge", "The database size the newest backup holds.",
-               [({}, newest["info"]["size"])])
-        metric("lanying_im_backup_repository_bytes", "gauge", "Repository space the newest backup takes (compressed).",
-               [({}, newest["info"]["repository"]["delta"])])
+        if "info" in newest:
+            metric("lanying_im_backup_size_bytes", "gauge", "The database size the newest backup holds.",
+                   [({}, newest["info"]["size"])])
+            metric("lanying_im_backup_repository_bytes", "gauge",
+                   "Repository space the newest backup takes (compressed).",
+                   [({}, newest["info"]["repository"]["delta"])])
     metric("lanying_im_backup_count", "gauge", "Backups of each type in the repository.",
-           [({"type": kind}, sum(1 for b in backups if b["type"] == kind)) for kind in TYPES])
+           [({"type": kind}, sum(1 for b in backups if b["type"] == kind)) for kind in types])
     metric("lanying_im_backup_metrics_timestamp_seconds", "gauge", "When these backup metrics were written.",
            [({}, int(now))])
     return "\n".join(lines) + "\n"
@@ -94,15 +123,21 @@ def main(argv=None):
     parser.add_argument("--result", default="", help="systemd's SERVICE_RESULT of that run (success or a reason)")
     parser.add_argument("--state", required=True)
     parser.add_argument("--output", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--stanza", required=True)
+    parser.add_argument("--tool", choices=["pgbackrest", "restic"], default="pgbackrest")
+    parser.add_argument("--config", help="pgbackrest: its configuration file")
+    parser.add_argument("--stanza", help="pgbackrest: the stanza")
+    parser.add_argument("--tag", default="lanying-media", help="restic: the snapshots' tag")
     args = parser.parse_args(argv)
     now = time.time()
     state = read_state(args.state)
     if args.type:
         state.setdefault("runs", {})[args.type] = {"success": args.result == "success", "time": now}
         write_atomically(args.state, json.dumps(state, sort_keys=True) + "\n")
-    write_atomically(args.output, metrics(state, repository_info(args.config, args.stanza), now))
+    if args.tool == "restic":
+        text = metrics(state, restic_info(args.tag), now, data="media", types=("media",))
+    else:
+        text = metrics(state, repository_info(args.config, args.stanza), now)
+    write_atomically(args.output, text)
     return 0
 
 

@@ -23,7 +23,7 @@ def load():
 
 def run(module, tmp_path, monkeypatch, info, *extra):
     def fake_run(command, **kwargs):
-        assert "--output=json" in command and "info" in command
+        assert ("--output=json" in command and "info" in command) or command[:3] == ["restic", "snapshots", "--json"]
         if info is None:
             raise subprocess.CalledProcessError(1, command)
         return subprocess.CompletedProcess(command, 0, stdout=info, stderr="")
@@ -38,13 +38,13 @@ def run(module, tmp_path, monkeypatch, info, *extra):
 def test_a_successful_run_and_the_repository(tmp_path, monkeypatch):
     module = load()
     text, state = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=success")
-    assert 'lanying_im_backup_run_success{type="incr"} 1' in text
-    assert "lanying_im_backup_repository_ok 1" in text
+    assert 'lanying_im_backup_run_success{data="database",type="incr"} 1' in text
+    assert 'lanying_im_backup_repository_ok{data="database"} 1' in text
     # The newest of one full and three incremental backups.
-    assert "lanying_im_backup_last_success_timestamp_seconds 1796077656" in text
-    assert "lanying_im_backup_last_full_timestamp_seconds 1796077284" in text
-    assert "lanying_im_backup_size_bytes 40283178" in text
-    assert 'lanying_im_backup_count{type="full"} 1' in text and 'lanying_im_backup_count{type="incr"} 3' in text
+    assert 'lanying_im_backup_last_success_timestamp_seconds{data="database"} 1796077656' in text
+    assert 'lanying_im_backup_last_full_timestamp_seconds{data="database"} 1796077284' in text
+    assert 'lanying_im_backup_size_bytes{data="database"} 40283178' in text
+    assert 'lanying_im_backup_count{data="database",type="full"} 1' in text and 'lanying_im_backup_count{data="database",type="incr"} 3' in text
     assert json.loads(state.read_text())["runs"]["incr"]["success"] is True
 
 
@@ -52,14 +52,14 @@ def test_a_failed_run_is_kept_beside_the_other_types(tmp_path, monkeypatch):
     module = load()
     run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=full", "--result=success")
     text, _ = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=exit-code")
-    assert 'lanying_im_backup_run_success{type="full"} 1' in text
-    assert 'lanying_im_backup_run_success{type="incr"} 0' in text
+    assert 'lanying_im_backup_run_success{data="database",type="full"} 1' in text
+    assert 'lanying_im_backup_run_success{data="database",type="incr"} 0' in text
 
 
 def test_an_unreadable_repository(tmp_path, monkeypatch):
     module = load()
     text, state = run(module, tmp_path, monkeypatch, None)
-    assert "lanying_im_backup_repository_ok 0" in text
+    assert 'lanying_im_backup_repository_ok{data="database"} 0' in text
     assert "lanying_im_backup_last_success_timestamp_seconds" not in text
     assert not state.exists()
 
@@ -68,5 +68,24 @@ def test_a_new_stanza_without_backups(tmp_path, monkeypatch):
     module = load()
     info = json.dumps([{"name": "lanying", "backup": [], "status": {"code": 2, "message": "no valid backups"}}])
     text, _ = run(module, tmp_path, monkeypatch, info)
-    assert "lanying_im_backup_repository_ok 1" in text
-    assert 'lanying_im_backup_count{type="full"} 0' in text
+    assert 'lanying_im_backup_repository_ok{data="database"} 1' in text
+    assert 'lanying_im_backup_count{data="database",type="full"} 0' in text
+
+
+# restic 0.14's snapshots --json, as it writes the times (nanoseconds, the host's offset).
+SNAPSHOTS = json.dumps([
+    {"time": "2026-11-30T22:40:01.123456789+00:00", "paths": ["/var/lib/lanying-im/synapse/media_store"],
+     "hostname": "platform-build", "tags": ["lanying-media"], "id": "a" * 64, "short_id": "aaaaaaaa"},
+    {"time": "2026-11-30T23:40:02.5Z", "paths": ["/var/lib/lanying-im/synapse/media_store"],
+     "hostname": "platform-build", "tags": ["lanying-media"], "id": "b" * 64, "short_id": "bbbbbbbb"},
+])
+
+
+def test_media_snapshots_from_restic(tmp_path, monkeypatch):
+    module = load()
+    text, _ = run(module, tmp_path, monkeypatch, SNAPSHOTS, "--tool=restic", "--type=media", "--result=success")
+    assert 'lanying_im_backup_run_success{data="media",type="media"} 1' in text
+    assert 'lanying_im_backup_repository_ok{data="media"} 1' in text
+    assert 'lanying_im_backup_last_success_timestamp_seconds{data="media"} 1796082002' in text
+    assert 'lanying_im_backup_count{data="media",type="media"} 2' in text
+    assert "lanying_im_backup_size_bytes" not in text
