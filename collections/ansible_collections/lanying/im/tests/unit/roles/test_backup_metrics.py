@@ -51,7 +51,7 @@ def test_a_successful_run_and_the_repository(tmp_path, monkeypatch):
 def test_a_failed_run_is_kept_beside_the_other_types(tmp_path, monkeypatch):
     module = load()
     run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=full", "--result=success")
-    text, _ = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=exit-code")
+    text = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=exit-code")[0]
     assert 'lanying_im_backup_run_success{data="database",type="full"} 1' in text
     assert 'lanying_im_backup_run_success{data="database",type="incr"} 0' in text
 
@@ -67,7 +67,7 @@ def test_an_unreadable_repository(tmp_path, monkeypatch):
 def test_a_new_stanza_without_backups(tmp_path, monkeypatch):
     module = load()
     info = json.dumps([{"name": "lanying", "backup": [], "status": {"code": 2, "message": "no valid backups"}}])
-    text, _ = run(module, tmp_path, monkeypatch, info)
+    text = run(module, tmp_path, monkeypatch, info)[0]
     assert 'lanying_im_backup_repository_ok{data="database"} 1' in text
     assert 'lanying_im_backup_count{data="database",type="full"} 0' in text
 
@@ -83,7 +83,7 @@ SNAPSHOTS = json.dumps([
 
 def test_media_snapshots_from_restic(tmp_path, monkeypatch):
     module = load()
-    text, _ = run(module, tmp_path, monkeypatch, SNAPSHOTS, "--tool=restic", "--type=media", "--result=success")
+    text = run(module, tmp_path, monkeypatch, SNAPSHOTS, "--tool=restic", "--type=media", "--result=success")[0]
     assert 'lanying_im_backup_run_success{data="media",type="media"} 1' in text
     assert 'lanying_im_backup_repository_ok{data="media"} 1' in text
     assert 'lanying_im_backup_last_success_timestamp_seconds{data="media"} 1796082002' in text
