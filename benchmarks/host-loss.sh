@@ -33,3 +33,8 @@ media=$(seconds "$media_start")
 echo
 echo "destroyed -> first delivered message: ${delivered} s ($(awk -v s="$delivered" 'BEGIN {printf "%.1f", s / 60}') min); ${probe#Delivery probe: }"
 echo "media store restored from its newest snapshot: ${media} s"
+if ! grep -rqs 'backup_repository: *s3' inventories/local/; then
+  echo "note: the local platform keeps its backups on a path of each host (backup_repository: path), so the media"
+  echo "repository went with the lost host and this restored the fresh host's own first snapshot; with S3 or a"
+  echo "share mounted at backup_media_path the files of the lost host come back."
+fi
