@@ -21,26 +21,15 @@ import sys
 import time
 import uuid
 
-from nio import (AsyncClient, AsyncClientConfig, DownloadError, JoinResponse, LoginResponse, RoomCreateResponse,
-                 RoomMessagesResponse, RoomSendResponse, SyncResponse, UploadResponse)
+from nio import (DownloadError, JoinResponse, RoomCreateResponse, RoomMessagesResponse, RoomSendResponse,
+                 SyncResponse, UploadResponse)
 
-
-class Failed(Exception):
-    pass
-
-
-def expect(response, kind, step):
-    if not isinstance(response, kind):
-        raise Failed("%s: %s" % (step, response))
-    return response
+# The scenario's Matrix client helpers (same directory).
+from chat_client import Failed, expect, login as client_login, wait_for_message
 
 
 async def login(args, user, password):
-    client = AsyncClient(args.url.rstrip("/"), user, ssl=ssl.create_default_context(cafile=args.ca_file),
-                         config=AsyncClientConfig(request_timeout=30, max_timeouts=2))
-    expect(await client.login(password, device_name="lanying.im backup drill"), LoginResponse, "login of %s" % user)
-    expect(await client.sync(timeout=0), SyncResponse, "first sync of %s" % user)
-    return client
+    return await client_login(args.url.rstrip("/"), user, password, ssl.create_default_context(cafile=args.ca_file))
 
 
 async def close(*clients):
@@ -108,24 +97,22 @@ async def deliver(args):
     while time.monotonic() < deadline:
         try:
             alice = await login(args, args.user_a, os.environ["CHAT_USER_A_PASSWORD"])
-            bob = await login(args, args.user_b, os.environ["CHAT_USER_B_PASSWORD"])
         except Exception as err:  # the platform is still starting: try again
             last_error = err
             await asyncio.sleep(2)
             continue
+        bob = None
         try:
+            bob = await login(args, args.user_b, os.environ["CHAT_USER_B_PASSWORD"])
             body = "after the restore %s" % uuid.uuid4().hex[:8]
             expect(await alice.room_send(args.room, "m.room.message", {"msgtype": "m.text", "body": body}),
                    RoomSendResponse, "message after the restore")
-            while time.monotonic() < deadline:
-                response = expect(await bob.sync(timeout=5000), SyncResponse, "sync of %s" % bob.user_id)
-                room = response.rooms.join.get(args.room)
-                if any(getattr(event, "body", None) == body for event in (room.timeline.events if room else [])):
-                    return {"seconds_since": round(time.time() - args.since, 1)}
-        except Failed as err:
+            await wait_for_message(bob, args.room, body, timeout=max(5.0, deadline - time.monotonic()))
+            return {"seconds_since": round(time.time() - args.since, 1)}
+        except Exception as err:  # not delivered yet: try again with new logins
             last_error = err
         finally:
-            await close(alice, bob)
+            await close(*[client for client in (alice, bob) if client is not None])
     raise Failed("no message delivered within %ss: %s" % (args.timeout, last_error))
 
 

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import pathlib
 import subprocess
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "roles" / "backup" / "files" / "backup_metrics.py"
 INFO = pathlib.Path(__file__).resolve().parent / "fixtures" / "pgbackrest-info.json"
-
-
-def load():
-    loader = importlib.machinery.SourceFileLoader("backup_metrics", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("backup_metrics", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def run(module, tmp_path, monkeypatch, info, *extra):
@@ -35,8 +23,8 @@ def run(module, tmp_path, monkeypatch, info, *extra):
     return output.read_text(), state
 
 
-def test_a_successful_run_and_the_repository(tmp_path, monkeypatch):
-    module = load()
+def test_a_successful_run_and_the_repository(tmp_path, monkeypatch, role_script):
+    module = role_script("backup", "backup_metrics.py")
     text, state = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=success")
     assert 'lanying_im_backup_run_success{data="database",type="incr"} 1' in text
     assert 'lanying_im_backup_repository_ok{data="database"} 1' in text
@@ -48,24 +36,24 @@ def test_a_successful_run_and_the_repository(tmp_path, monkeypatch):
     assert json.loads(state.read_text())["runs"]["incr"]["success"] is True
 
 
-def test_a_failed_run_is_kept_beside_the_other_types(tmp_path, monkeypatch):
-    module = load()
+def test_a_failed_run_is_kept_beside_the_other_types(tmp_path, monkeypatch, role_script):
+    module = role_script("backup", "backup_metrics.py")
     run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=full", "--result=success")
     text = run(module, tmp_path, monkeypatch, INFO.read_text(), "--type=incr", "--result=exit-code")[0]
     assert 'lanying_im_backup_run_success{data="database",type="full"} 1' in text
     assert 'lanying_im_backup_run_success{data="database",type="incr"} 0' in text
 
 
-def test_an_unreadable_repository(tmp_path, monkeypatch):
-    module = load()
+def test_an_unreadable_repository(tmp_path, monkeypatch, role_script):
+    module = role_script("backup", "backup_metrics.py")
     text, state = run(module, tmp_path, monkeypatch, None)
     assert 'lanying_im_backup_repository_ok{data="database"} 0' in text
     assert "lanying_im_backup_last_success_timestamp_seconds" not in text
     assert not state.exists()
 
 
-def test_a_new_stanza_without_backups(tmp_path, monkeypatch):
-    module = load()
+def test_a_new_stanza_without_backups(tmp_path, monkeypatch, role_script):
+    module = role_script("backup", "backup_metrics.py")
     info = json.dumps([{"name": "lanying", "backup": [], "status": {"code": 2, "message": "no valid backups"}}])
     text = run(module, tmp_path, monkeypatch, info)[0]
     assert 'lanying_im_backup_repository_ok{data="database"} 1' in text
@@ -81,8 +69,8 @@ SNAPSHOTS = json.dumps([
 ])
 
 
-def test_media_snapshots_from_restic(tmp_path, monkeypatch):
-    module = load()
+def test_media_snapshots_from_restic(tmp_path, monkeypatch, role_script):
+    module = role_script("backup", "backup_metrics.py")
     text = run(module, tmp_path, monkeypatch, SNAPSHOTS, "--tool=restic", "--type=media", "--result=success")[0]
     assert 'lanying_im_backup_run_success{data="media",type="media"} 1' in text
     assert 'lanying_im_backup_repository_ok{data="media"} 1' in text

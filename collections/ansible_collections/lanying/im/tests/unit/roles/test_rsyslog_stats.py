@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import io
-import pathlib
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[3] / "roles" / "log_shipper" / "files" / "rsyslog_stats.py"
-
-
-def load():
-    loader = importlib.machinery.SourceFileLoader("rsyslog_stats", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("rsyslog_stats", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 STATS = [
@@ -29,8 +17,8 @@ STATS = [
 ]
 
 
-def test_counters_become_metrics_of_the_shippers_objects_only(tmp_path, monkeypatch):
-    stats = load()
+def test_counters_become_metrics_of_the_shippers_objects_only(tmp_path, monkeypatch, role_script):
+    stats = role_script("log_shipper", "rsyslog_stats.py")
     target = tmp_path / "lanying_log_shipper.prom"
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(STATS) + "\n"))
     stats.main(str(target))
@@ -45,7 +33,7 @@ def test_counters_become_metrics_of_the_shippers_objects_only(tmp_path, monkeypa
     assert not (tmp_path / "lanying_log_shipper.prom.tmp").exists()
 
 
-def test_labels_are_escaped():
-    stats = load()
+def test_labels_are_escaped(role_script):
+    stats = role_script("log_shipper", "rsyslog_stats.py")
     rendered = stats.render({("core.queue", 'odd "name"\\'): {"size": 1}}, 0)
     assert 'name="odd \\"name\\"\\\\"' in rendered
