@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 
-
 STATS = [
     '2026-11-30T15:25:12+00:00 vm rsyslogd-pstats: { "name": "lanying_receiver", "origin": "core.action", '
     '"processed": 3, "failed": 3, "suspended": 0, "suspended.duration": 0, "resumed": 0 }',
