@@ -275,7 +275,8 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
         worker["routes"] = [r["path"] for r in worker_paths
                             if {"host": worker["host"], "port": worker["ports"]["client"]}
                             in upstreams[r["upstream"]]["servers"]]
-    upstreams["main"] = {"servers": [{"host": main["host"], "port": main["ports"]["client"]}], "balance": None}
+    upstreams["main"] = {"servers": [{"host": main["host"], "port": main["ports"]["client"]}], "balance": None,
+                         "fallback": None}
     public_host = baseurl.split("/")[2]
     if ":" not in public_host:
         public_host += ":443" if baseurl.startswith("https:") else ":80"

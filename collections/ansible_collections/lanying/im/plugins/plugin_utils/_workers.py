@@ -21,6 +21,8 @@ SINGLE_WRITER_STREAMS = ("typing", "to_device", "account_data", "receipts", "pre
 # name -> how many Synapse (or this platform) allows, the port block of its instances, the routes the
 # gateway sends to it and how those are balanced ("user": by the access token's user, "room": by the
 # room ID in the path, None: round robin). Order matters: the gateway matches routes in this order.
+# "main_serves": the main process serves these routes too, so the gateway sends a request there when no
+# worker of the type can take it (each one stopped, restarting or drained).
 WORKER_TYPES = {
     "stream_writer": {
         "max": 1, "why_max": "the typing, presence and push_rules streams allow only one writer",
@@ -49,7 +51,7 @@ WORKER_TYPES = {
         ],
     },
     "sync": {
-        "max": 20, "offset": 20,
+        "max": 20, "offset": 20, "main_serves": True,
         "routes": [
             (r"^/_matrix/client/(r0|v3)/sync$", "user"),
             (r"^/_matrix/client/(api/v1|r0|v3)/events$", "user"),
@@ -58,7 +60,7 @@ WORKER_TYPES = {
         ],
     },
     "client_reader": {
-        "max": 20, "offset": 40,
+        "max": 20, "offset": 40, "main_serves": True,
         "routes": [
             # Event sending and pagination: all requests of one room to one process.
             (r"^/_matrix/client/%s/rooms/[^/]+/(send|state/|redact|messages$|(join|invite|leave|ban|unban|kick)$)"
@@ -223,6 +225,7 @@ def worker_routes(workers, federation):
         for admin, entries in ((False, data["routes"]), (True, data.get("admin_routes", []))):
             for path, balance in entries:
                 upstream = kind if balance is None else "%s_by_%s" % (kind, balance)
-                upstreams.setdefault(upstream, {"servers": servers, "balance": balance})
+                upstreams.setdefault(upstream, {"servers": servers, "balance": balance,
+                                                "fallback": "main" if data.get("main_serves") else None})
                 routes.append({"path": path, "match": "regex", "upstream": upstream, "admin": admin})
     return upstreams, routes

@@ -38,7 +38,7 @@ def test_defaults_and_derived_values():
     assert main["ports"] == {"client": 8008, "replication": 8009, "metrics": 9000}
     assert main["routes"] == list(MAIN_ROUTES)
     assert model["public_baseurl"] == "https://chat.example.com/"
-    assert model["upstreams"] == {"main": {"servers": [{"host": "app1", "port": 8008}], "balance": None}}
+    assert model["upstreams"] == {"main": {"servers": [{"host": "app1", "port": 8008}], "balance": None, "fallback": None}}
     assert model["routes"] == [{"path": "/_matrix", "match": "prefix", "upstream": "main", "admin": False},
                                {"path": "/_synapse/client", "match": "prefix", "upstream": "main", "admin": False},
                                {"path": "/_synapse/admin", "match": "prefix", "upstream": "main", "admin": True}]

@@ -137,6 +137,12 @@ def test_routing_table_sends_each_path_to_its_worker(path, upstream, balance):
     assert m["upstreams"][upstream]["balance"] == balance
 
 
+def test_only_what_main_also_serves_falls_back_to_main():
+    fallbacks = {name: u["fallback"] for name, u in model(2, workers="small")["upstreams"].items()}
+    assert fallbacks == {"stream_writer": None, "media": None, "sync_by_user": "main", "client_reader_by_room": "main",
+                         "client_reader": "main", "main": None}
+
+
 def test_media_admin_routes_stay_admin_only():
     routes = [r for r in model(1, workers="small")["routes"] if r["upstream"] == "media"]
     assert [r["admin"] for r in routes] == [False, False, False, True]
