@@ -79,7 +79,8 @@ _value:
       C(workers) (counts per type) and C(synapse) (instance_map, stream_writers, pusher_instances and the other
       settings that name workers);
       C(upstreams) (name to C(servers), a list of host and port, C(balance) and C(fallback), the upstream
-      that serves the same routes when none of its servers can: C(main) for sync and client_reader workers) and C(routes) (path, upstream, and whether only
+      that serves the same routes when none of its servers can, which is C(main) for sync and client_reader
+      workers) and C(routes) (path, upstream, and whether only
       admin networks may reach it) for the gateway; C(well_known) (the C(/.well-known/matrix/) documents);
       C(federation) and C(max_upload_mb);
       C(database) and C(redis) (host, port, clients, and for the database name, user and
