@@ -65,15 +65,15 @@ def backup_fixture(tmp_path_factory):
 
 
 def test_backup_is_encrypted_private_and_leaves_nothing_readable(backup):
-    _, archive, _ = backup
+    archive = backup[1]
     assert archive.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256\n")
     assert archive.stat().st_mode & 0o777 == 0o600
-    for content, _ in STATE.values():
-        assert content.strip() not in archive.read_text()
+    for content, mode in STATE.values():
+        assert content.strip() not in archive.read_text(), mode
 
 
 def test_restore_into_a_new_inventory_gives_the_same_files_and_modes(backup, tmp_path):
-    _, archive, key = backup
+    archive, key = backup[1:]
     target = make_inventory(tmp_path / "new", with_state=False)
     status, output = playbook("controller_restore", target, controller_backup_file=archive,
                               controller_backup_vault_password_file=key)
@@ -88,7 +88,7 @@ def test_restore_into_a_new_inventory_gives_the_same_files_and_modes(backup, tmp
 
 
 def test_restore_over_other_content_is_refused_unless_forced(backup, tmp_path):
-    _, archive, key = backup
+    archive, key = backup[1:]
     source = make_inventory(tmp_path / "changed")
     (source / ".secrets/user-admin").write_text("a newer password\n")
     status, output = playbook("controller_restore", source, controller_backup_file=archive,
@@ -104,7 +104,7 @@ def test_restore_over_other_content_is_refused_unless_forced(backup, tmp_path):
 
 
 def test_a_wrong_password_is_refused_and_changes_nothing(backup, tmp_path):
-    _, archive, _ = backup
+    archive = backup[1]
     wrong = tmp_path / "wrong"
     wrong.write_text("not the password\n")
     target = make_inventory(tmp_path / "new", with_state=False)
