@@ -16,7 +16,7 @@ import yaml
 COLLECTIONS = pathlib.Path(__file__).resolve().parents[6]
 
 
-def preflight(tmp_path, servers=("s1",), agents=(), tags="k3s_preflight", **settings):
+def preflight(tmp_path, servers=("s1",), agents=(), playbook="lanying.im.k3s", **settings):
     hosts = {name: {"ansible_connection": "local", "ansible_become": False,
                     "ansible_python_interpreter": sys.executable, "lanying_im_address": "10.0.0.%d" % number}
              for number, name in enumerate(servers + agents, start=10)}
@@ -30,7 +30,7 @@ def preflight(tmp_path, servers=("s1",), agents=(), tags="k3s_preflight", **sett
                ANSIBLE_FORCE_COLOR="0")
     result = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         "--check", "--tags", tags, "lanying.im.k3s"],
+         "--check", "--tags", "k3s_preflight", playbook],
         capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
     return result.returncode, result.stdout + result.stderr
 
@@ -72,9 +72,24 @@ def test_release_files_are_checked_against_the_list_before_use(tmp_path):
     (airgap / "k3s").write_text("not the k3s binary\n")
     listed = "0" * 64
     (airgap / "sha256sum-amd64.txt").write_text("%s  k3s\n%s  k3s-airgap-images-amd64.tar.zst\n" % (listed, "1" * 64))
-    status, output = preflight(tmp_path, tags="k3s_preflight,k3s_install", k3s_airgap_dir=str(airgap))
+    status, output = preflight(tmp_path, k3s_airgap_dir=str(airgap))
     flat = " ".join(output.split())
     assert status != 0
     assert "%s/k3s has sha256 " % airgap in flat and "says %s" % listed in flat, output[-2000:]
     assert "%s/k3s-airgap-images-amd64.tar.zst is missing" % airgap in flat
     assert "Nothing was installed" in flat
+
+
+def test_an_airgap_directory_without_the_checksum_list_is_named(tmp_path):
+    (tmp_path / "empty").mkdir()
+    status, output = preflight(tmp_path, k3s_airgap_dir=str(tmp_path / "empty"))
+    assert status != 0
+    assert "k3s_airgap_dir=%s has no sha256sum-amd64.txt" % (tmp_path / "empty") in " ".join(output.split())
+
+
+def test_a_reset_not_confirmed_for_this_cluster_is_refused(tmp_path):
+    # In check mode, and refused before the role: nothing of this machine is touched either way.
+    status, output = preflight(tmp_path, servers=("s1",), playbook="lanying.im.k3s_reset", k3s_reset_confirm="other")
+    assert status != 0
+    assert "To go on, name the cluster's first server: -e k3s_reset_confirm=s1" in " ".join(output.split())
+    assert "Reset | " not in output
