@@ -11,7 +11,7 @@
 # gitlab-ci-local) instead of on their own. Every requested stage runs even
 # when an earlier one failed (molecule needs engine and images); the exit status is 1 if any failed.
 # The stages that need no test host (lint specs unit sanity build) run beside those that do (engine
-# images molecule), their output kept in .cache/logs/checks.log and printed at the end;
+# images molecule), at a lower CPU priority, their output kept in .cache/logs/checks.log and printed at the end;
 # LANYING_TEST_LANES=1 runs every stage one after the other instead. Scenarios run beside each other
 # too (LANYING_MOLECULE_JOBS, below).
 set -uo pipefail
@@ -166,7 +166,9 @@ failed=0
 suite_start=$SECONDS
 if [ ${#checks[@]} -gt 0 ] && [ ${#host_stages[@]} -gt 0 ] && [ "${LANYING_TEST_LANES:-2}" != 1 ]; then
   echo "==> ${checks[*]} run beside ${host_stages[*]}: their output follows at the end (.cache/logs/checks.log)"
-  run_lane "${checks[@]}" > .cache/logs/checks.log 2>&1 &
+  # At a lower CPU priority: the stages with test hosts are the suite's critical path; the checks have
+  # time to spare beside them, and take what the hosts leave.
+  (renice -n 10 -p "$BASHPID" >/dev/null; run_lane "${checks[@]}") > .cache/logs/checks.log 2>&1 &
   checks_pid=$!
   run_lane "${host_stages[@]}" || failed=1
   wait "$checks_pid" || failed=1
