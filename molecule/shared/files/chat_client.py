@@ -31,8 +31,9 @@ def expect(response, kind, step):
     return response
 
 
-async def login(url, user, password, ssl_context):
-    client = AsyncClient(url, user, ssl=ssl_context, config=AsyncClientConfig(request_timeout=30, max_timeouts=2))
+async def login(url, user, password, ssl_context, config=None):
+    client = AsyncClient(url, user, ssl=ssl_context,
+                         config=config or AsyncClientConfig(request_timeout=30, max_timeouts=2))
     expect(await client.login(password, device_name="lanying.im scenario"), LoginResponse, "login of %s" % user)
     expect(await client.sync(timeout=0), SyncResponse, "first sync of %s" % user)
     return client
@@ -108,20 +109,31 @@ async def converse(args):
             await client.close()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def client_parser(description):
+    """The options every scenario client takes: the gateway, its CA, the two users."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--ca-file", required=True)
     parser.add_argument("--user-a", required=True)
     parser.add_argument("--user-b", required=True)
-    parser.add_argument("--media-bytes", type=int, default=256 * 1024)
-    args = parser.parse_args()
+    return parser
+
+
+def print_result(name, coroutine):
+    """Run a client's coroutine and print its JSON result; a failed step goes to stderr, exit status 1."""
     try:
-        print(json.dumps(asyncio.run(converse(args)), sort_keys=True))
+        print(json.dumps(asyncio.run(coroutine), sort_keys=True))
     except Failed as err:
-        print("chat client: %s" % err, file=sys.stderr)
+        print("%s: %s" % (name, err), file=sys.stderr)
         return 1
     return 0
+
+
+def main():
+    parser = client_parser(__doc__)
+    parser.add_argument("--media-bytes", type=int, default=256 * 1024)
+    args = parser.parse_args()
+    return print_result("chat client", converse(args))
 
 
 if __name__ == "__main__":

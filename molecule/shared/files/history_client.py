@@ -11,7 +11,6 @@
 Passwords come from the environment (CHAT_USER_A_PASSWORD, CHAT_USER_B_PASSWORD) and are never printed.
 """
 
-import argparse
 import asyncio
 import hashlib
 import json
@@ -25,7 +24,7 @@ from nio import (DownloadError, JoinResponse, RoomCreateResponse, RoomMessagesRe
                  SyncResponse, UploadResponse)
 
 # The scenario's Matrix client helpers (same directory).
-from chat_client import Failed, expect, login as client_login, wait_for_message
+from chat_client import Failed, client_parser, expect, login as client_login, print_result, wait_for_message
 
 
 async def login(args, user, password):
@@ -117,12 +116,8 @@ async def deliver(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = client_parser(__doc__)
     parser.add_argument("command", choices=["send", "read", "deliver"])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--ca-file", required=True)
-    parser.add_argument("--user-a", required=True)
-    parser.add_argument("--user-b", required=True)
     parser.add_argument("--room", default="")
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--prefix", default="drill")
@@ -132,12 +127,7 @@ def main():
     parser.add_argument("--since", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
-    try:
-        print(json.dumps(asyncio.run(globals()[args.command](args)), sort_keys=True))
-    except Failed as err:
-        print("history client: %s" % err, file=sys.stderr)
-        return 1
-    return 0
+    return print_result("history client", globals()[args.command](args))
 
 
 if __name__ == "__main__":

@@ -13,20 +13,17 @@ sending), slowest_delivery_s, seconds, and the first errors seen. Passwords come
 (CHAT_USER_A_PASSWORD, CHAT_USER_B_PASSWORD) and are never printed.
 """
 
-import argparse
 import asyncio
-import json
 import os
 import ssl
 import sys
 import time
 import uuid
 
-from nio import (AsyncClient, AsyncClientConfig, JoinResponse, LoginResponse, RoomCreateResponse,
-                 RoomMessagesResponse, RoomSendResponse, SyncResponse)
+from nio import AsyncClientConfig, JoinResponse, RoomCreateResponse, RoomMessagesResponse, RoomSendResponse, SyncResponse
 
 # The scenario's Matrix client helpers (same directory).
-from chat_client import Failed, expect, wait_for_invite
+from chat_client import Failed, client_parser, expect, login as client_login, print_result, wait_for_invite
 
 # Every message of a busy moment in one sync answer (Synapse's default is 10 per room).
 SYNC_FILTER = {"room": {"timeline": {"limit": 1000}}}
@@ -34,12 +31,8 @@ SYNC_FILTER = {"room": {"timeline": {"limit": 1000}}}
 
 async def login(args, user, password):
     # Every failure comes back at once, to be counted here (matrix-nio would otherwise wait and retry).
-    config = AsyncClientConfig(request_timeout=10, max_timeouts=0, max_limit_exceeded=0)
-    client = AsyncClient(args.url.rstrip("/"), user, ssl=ssl.create_default_context(cafile=args.ca_file),
-                         config=config)
-    expect(await client.login(password, device_name="lanying.im rolling drill"), LoginResponse, "login of %s" % user)
-    expect(await client.sync(timeout=0, sync_filter=SYNC_FILTER), SyncResponse, "first sync of %s" % user)
-    return client
+    return await client_login(args.url.rstrip("/"), user, password, ssl.create_default_context(cafile=args.ca_file),
+                              config=AsyncClientConfig(request_timeout=10, max_timeouts=0, max_limit_exceeded=0))
 
 
 class Drill:
@@ -164,23 +157,14 @@ async def drill(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--ca-file", required=True)
-    parser.add_argument("--user-a", required=True)
-    parser.add_argument("--user-b", required=True)
+    parser = client_parser(__doc__)
     parser.add_argument("--interval", type=float, default=0.1)
     parser.add_argument("--stop-file", required=True)
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--settle-seconds", type=float, default=60)
     args = parser.parse_args()
-    try:
-        print(json.dumps(asyncio.run(drill(args)), sort_keys=True))
-    except Failed as err:
-        print("rolling client: %s" % err, file=sys.stderr)
-        return 1
-    return 0
+    return print_result("rolling client", drill(args))
 
 
 if __name__ == "__main__":
