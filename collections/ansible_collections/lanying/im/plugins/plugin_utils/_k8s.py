@@ -1,0 +1,491 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lanying.im contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The chat platform as Kubernetes objects, from the deployment model (private to this collection).
+
+``k8s_model`` turns the model of the Docker runtime (``_topology.build_topology``) into the same model
+for a cluster: every Synapse process is reached at a Service instead of a host address, every process
+listens on the model's standard ports (each pod has its own address), and the sync and client-reader
+workers of one type become one scaled unit. The Synapse and gateway templates render their files from
+it unchanged, so both runtimes run the same processes with the same routes and settings.
+
+``k8s_objects`` takes that model, the rendered files and a few cluster settings and returns the objects:
+Namespace, Secrets, ConfigMaps, one Deployment per Synapse unit (named writers: one replica, Recreate;
+sync and client readers: replicas, RollingUpdate without unavailability, PodDisruptionBudget, optional
+HorizontalPodAutoscaler), a Service per unit, the media store's PersistentVolumeClaim, the gateway as a
+Deployment behind a LoadBalancer Service, and NetworkPolicies that allow what the host firewall allows.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+
+from ansible_collections.lanying.im.plugins.plugin_utils._workers import synapse_settings
+
+# Worker types whose processes are interchangeable: one Deployment with replicas (the others are named
+# in Synapse's settings and run as exactly one pod each).
+SCALABLE = ("sync", "client_reader")
+
+PART_OF = "lanying-im"
+SYNAPSE_PYTHON = "/opt/synapse/bin/python"
+CONFIG_MOUNT = "/config"
+DATA_MOUNT = "/data"
+# Where a scaled worker's process file is written at start, with its pod name as worker_name.
+RUN_MOUNT = "/run/synapse"
+POD_NAME_MARK = "@POD_NAME@"
+
+# Requests and limits per unit kind: memory limited, CPU requested but not capped (a capped Synapse
+# stalls its event loop under load instead of using an idle core).
+DEFAULT_RESOURCES = {
+    "main": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+    "sync": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "768Mi"}},
+    "client_reader": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "768Mi"}},
+    "media": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+    "worker": {"requests": {"cpu": "50m", "memory": "192Mi"}, "limits": {"memory": "512Mi"}},
+    "gateway": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+}
+
+DEFAULT_SETTINGS = {
+    "namespace": "lanying-im",
+    "images": {},
+    "synapse_files": {},
+    "synapse_secret_files": {},
+    "gateway_files": {},
+    "gateway_tls": {},
+    "autoscale_max": 4,
+    "autoscale_cpu_percent": 70,
+    "gateway_replicas": None,
+    "resources": {},
+    "media_size": "10Gi",
+    "storage_class": None,
+    "synapse_uid": 991,
+    "database_addresses": [],
+    "monitoring_addresses": [],
+    "cluster_domain": "cluster.local",
+}
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$")
+
+
+class K8sError(ValueError):
+    """Settings the cluster objects cannot be made from."""
+
+
+def unit_name(instance):
+    """The Deployment and Service of a Synapse process: its own name, or its worker type's for SCALABLE."""
+    if instance.get("worker_type") in SCALABLE:
+        return "synapse-%s" % instance["worker_type"].replace("_", "-")
+    return instance["name"]
+
+
+def service_host(name, namespace, cluster_domain="cluster.local"):
+    return "%s.%s.svc.%s" % (name, namespace, cluster_domain)
+
+
+def k8s_model(model, namespace="lanying-im", cluster_domain="cluster.local", autoscale=False):
+    """The model of the Docker runtime, with every Synapse process reached at its unit's Service.
+
+    A scaled unit (sync, client readers) is a StatefulSet with a Service per pod unless ``autoscale``: the
+    gateway keeps hashing each user (or room) to one pod, as it hashes to one process on Docker hosts.
+    With ``autoscale`` it is a Deployment behind one Service, which the HorizontalPodAutoscaler resizes;
+    the gateway then reaches the pods through that Service and the per-user affinity is given up.
+    """
+    if not isinstance(namespace, str) or not _DNS_LABEL.match(namespace):
+        raise K8sError("k3s namespace is %r; it must be a DNS label: lower-case letters, digits and '-', "
+                       "at most 63, starting and ending with a letter or digit" % (namespace,))
+    result = copy.deepcopy(model)
+    ports = model["ports"]
+    standard = {"client": ports["client"], "replication": ports["replication"], "metrics": ports["metrics"]}
+    hosts = {host: dict(entry) for host, entry in model["hosts"].items()
+             if host in (model["database"]["host"], model["redis"]["host"])}
+    instances, seen = [], {}
+    for instance in result["instances"]:
+        if instance["kind"] not in ("main", "worker"):
+            continue
+        unit = unit_name(instance)
+        host = service_host(unit, namespace, cluster_domain)
+        hosts[host] = {"address": host, "components": ["synapse"]}
+        if unit in seen:
+            seen[unit]["replicas"] += 1
+            continue
+        instance = dict(instance, host=host, ports=dict(standard), unit=unit, replicas=1)
+        if instance.get("worker_type") in SCALABLE:
+            # Each pod names itself: the process file carries a mark replaced by the pod name at start.
+            instance.update(name=unit, worker_name=POD_NAME_MARK, sticky=not autoscale)
+        seen[unit] = instance
+        instances.append(instance)
+    for instance in instances:
+        if instance.get("sticky"):
+            # StatefulSet pods are <unit>-0, <unit>-1...; each has a Service of its own name.
+            instance["pods"] = ["%s-%d" % (instance["unit"], n) for n in range(instance["replicas"])]
+            for pod in instance["pods"]:
+                host = service_host(pod, namespace, cluster_domain)
+                hosts[host] = {"address": host, "components": ["synapse"]}
+    main = instances[0]
+    workers = [i for i in instances if i["kind"] == "worker"]
+    result["instances"] = instances
+    result["hosts"] = hosts
+    result["synapse"] = synapse_settings(main, workers, model["federation"])
+    for upstream in result["upstreams"].values():
+        servers = []
+        for server in upstream["servers"]:
+            owner = next(i for i in model["instances"] if i["kind"] in ("main", "worker")
+                         and i["host"] == server["host"] and i["ports"]["client"] == server["port"])
+            unit = seen[unit_name(owner)]
+            for name in unit.get("pods") or [unit["unit"]]:
+                target = {"host": service_host(name, namespace, cluster_domain), "port": ports["client"]}
+                if target not in servers:
+                    servers.append(target)
+        upstream["servers"] = servers
+    # The gateway's Deployment; Kubernetes needs no per-host gateway.
+    result["gateway"] = {"name": "gateway", "kind": "gateway",
+                         "ports": {p: ports[p] for p in ("https", "http", "gateway_status")},
+                         "image": next((i["image"] for i in model["instances"] if i["kind"] == "gateway"), None),
+                         "replicas": max(1, len(model["placement"]["gateway"]))}
+    result["runtime"] = "k3s"
+    result["autoscale"] = bool(autoscale)
+    result["namespace"] = namespace
+    result["listeners"] = []
+    return result
+
+
+def _settings(settings):
+    if not isinstance(settings, dict):
+        raise K8sError("k3s objects: expected a mapping of settings, got %s" % type(settings).__name__)
+    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS))
+    if unknown:
+        raise K8sError("k3s objects: unknown setting %r; known: %s" % (unknown[0], ", ".join(sorted(DEFAULT_SETTINGS))))
+    merged = dict(DEFAULT_SETTINGS)
+    merged.update({k: v for k, v in settings.items() if v is not None or k in ("gateway_replicas", "storage_class")})
+    for key in ("autoscale_max", "autoscale_cpu_percent", "synapse_uid"):
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise K8sError("k3s_%s is %r; it must be a whole number, 1 or more" % (key, value))
+    if merged["gateway_replicas"] is not None and (isinstance(merged["gateway_replicas"], bool)
+                                                   or not isinstance(merged["gateway_replicas"], int)
+                                                   or merged["gateway_replicas"] < 1):
+        raise K8sError("k3s_gateway_replicas is %r; it must be a whole number, 1 or more, or null for one per "
+                       "im_gateway host" % (merged["gateway_replicas"],))
+    if not isinstance(merged["media_size"], str) or not _QUANTITY.match(merged["media_size"]):
+        raise K8sError("k3s_media_size is %r; it must be a Kubernetes quantity such as 10Gi" % (merged["media_size"],))
+    resources = copy.deepcopy(DEFAULT_RESOURCES)
+    if not isinstance(merged["resources"], dict):
+        raise K8sError("k3s_resources: expected a mapping of unit kind to requests and limits, got %r"
+                       % (merged["resources"],))
+    for kind, given in sorted(merged["resources"].items()):
+        if kind not in resources:
+            raise K8sError("k3s_resources: unknown kind %r; kinds: %s" % (kind, ", ".join(sorted(resources))))
+        if not isinstance(given, dict) or set(given) - {"requests", "limits"}:
+            raise K8sError("k3s_resources.%s must be a mapping with requests and/or limits, got %r" % (kind, given))
+        for part, amounts in given.items():
+            if not isinstance(amounts, dict) or set(amounts) - {"cpu", "memory"}:
+                raise K8sError("k3s_resources.%s.%s must map cpu and/or memory to a quantity, got %r"
+                               % (kind, part, amounts))
+            for name, amount in amounts.items():
+                if not isinstance(amount, str) or not _QUANTITY.match(amount):
+                    raise K8sError("k3s_resources.%s.%s.%s is %r; it must be a Kubernetes quantity such as "
+                                   "250m or 512Mi (as a string)" % (kind, part, name, amount))
+            resources[kind][part] = dict(amounts)
+    merged["resources"] = resources
+    return merged
+
+
+def _digest(*parts):
+    """A digest of files, for a pod template annotation: new files, new pods (a rolling update)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _labels(component, unit, kind=None, worker_type=None):
+    labels = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/name": component,
+              "app.kubernetes.io/instance": unit}
+    if kind:
+        labels["lanying.im/kind"] = kind
+    if worker_type:
+        labels["lanying.im/worker-type"] = worker_type.replace("_", "-")
+    return labels
+
+
+def _meta(name, namespace, labels=None):
+    meta = {"name": name, "namespace": namespace}
+    if labels:
+        meta["labels"] = labels
+    return meta
+
+
+def _container_security(uid):
+    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+            "runAsUser": uid, "runAsGroup": uid, "capabilities": {"drop": ["ALL"]}}
+
+
+def _synapse_pod(instance, settings, config_map, secret, media_claim):
+    app = instance.get("worker_app", "synapse.app.homeserver")
+    ports = instance["ports"]
+    process_file = "%s/%s.yaml" % (CONFIG_MOUNT, instance["name"])
+    # The settings and the credentials in one directory, as on a Docker host: the same paths in every file.
+    sources = [{"configMap": {"name": config_map}}, {"secret": {"name": secret}}]
+    volumes = [{"name": "config", "projected": {"defaultMode": 0o440, "sources": sources}},
+               {"name": "tmp", "emptyDir": {}}]
+    mounts = [{"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
+              {"name": "tmp", "mountPath": "/tmp"}]
+    args = ["--config-path=%s/homeserver.yaml" % CONFIG_MOUNT, "--config-path=%s/secrets.yaml" % CONFIG_MOUNT]
+    env = []
+    if instance.get("worker_name") == POD_NAME_MARK:
+        # worker_name must be unique per process: the pod's name, written into a copy of the file.
+        volumes.append({"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}})
+        mounts.append({"name": "run", "mountPath": RUN_MOUNT})
+        env.append({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+        command = ["/bin/sh", "-c",
+                   'sed "s/%s/$POD_NAME/" %s > %s/process.yaml && exec %s -m %s "$@"'
+                   % (POD_NAME_MARK, process_file, RUN_MOUNT, SYNAPSE_PYTHON, app), "synapse"]
+        args.append("--config-path=%s/process.yaml" % RUN_MOUNT)
+    else:
+        command = [SYNAPSE_PYTHON, "-m", app]
+        args.append("--config-path=%s" % process_file)
+    if media_claim:
+        volumes.append({"name": "media", "persistentVolumeClaim": {"claimName": media_claim}})
+        mounts.append({"name": "media", "mountPath": DATA_MOUNT})
+    probe = {"httpGet": {"path": "/health", "port": "client"}, "periodSeconds": 5, "timeoutSeconds": 4}
+    container = {
+        "name": "synapse",
+        "image": settings["images"]["synapse"],
+        "command": command,
+        "args": args,
+        "ports": [{"name": "client", "containerPort": ports["client"], "protocol": "TCP"},
+                  {"name": "replication", "containerPort": ports["replication"], "protocol": "TCP"},
+                  {"name": "metrics", "containerPort": ports["metrics"], "protocol": "TCP"}],
+        # Migrations on the first start of a new version can take minutes: startup allows 10.
+        "startupProbe": dict(probe, failureThreshold=120),
+        "readinessProbe": dict(probe, failureThreshold=2),
+        "livenessProbe": dict(probe, periodSeconds=15, failureThreshold=4),
+        "resources": settings["resources"][_resource_kind(instance)],
+        "securityContext": _container_security(settings["synapse_uid"]),
+        "volumeMounts": mounts,
+    }
+    if env:
+        container["env"] = env
+    return {
+        "securityContext": {"fsGroup": settings["synapse_uid"], "seccompProfile": {"type": "RuntimeDefault"}},
+        "enableServiceLinks": False,
+        "automountServiceAccountToken": False,
+        "terminationGracePeriodSeconds": 30,
+        "containers": [container],
+        "volumes": volumes,
+    }
+
+
+def _resource_kind(instance):
+    if instance["kind"] == "main":
+        return "main"
+    if instance["worker_type"] in ("sync", "client_reader", "media"):
+        return instance["worker_type"]
+    return "worker"
+
+
+def _service(name, namespace, labels, ports, service_type="ClusterIP", **extra):
+    spec = {"type": service_type, "selector": {"app.kubernetes.io/part-of": PART_OF,
+                                               "app.kubernetes.io/instance": labels["app.kubernetes.io/instance"]},
+            "ports": [{"name": port, "port": number, "targetPort": port, "protocol": "TCP"}
+                      for port, number in ports]}
+    spec.update(extra)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, namespace, labels), "spec": spec}
+
+
+def _peer(component):
+    return {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": PART_OF,
+                                            "app.kubernetes.io/name": component}}}
+
+
+def _blocks(addresses):
+    return [{"ipBlock": {"cidr": address if "/" in address else "%s/32" % address}} for address in addresses]
+
+
+def _tcp(*numbers):
+    return [{"protocol": "TCP", "port": number} for number in numbers]
+
+
+def _network_policies(model, settings, namespace, workers):
+    ports = model["ports"]
+    dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                   "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+           "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+    synapse_ingress = [{"from": [_peer("gateway")], "ports": _tcp(ports["client"])}]
+    synapse_egress = [dns]
+    if workers:
+        synapse_ingress.append({"from": [_peer("synapse")], "ports": _tcp(ports["replication"])})
+        synapse_egress.append({"to": [_peer("synapse")], "ports": _tcp(ports["replication"])})
+    if settings["monitoring_addresses"]:
+        synapse_ingress.append({"from": _blocks(settings["monitoring_addresses"]), "ports": _tcp(ports["metrics"])})
+    if settings["database_addresses"]:
+        synapse_egress.append({"to": _blocks(settings["database_addresses"]),
+                               "ports": _tcp(model["database"]["port"], model["redis"]["port"])})
+    if model["federation"]:
+        # Other homeservers: anywhere, on the ports federation uses.
+        synapse_egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443, 8448)})
+
+    def policy(name, component, ingress, egress):
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": _meta(name, namespace, _labels("network-policy", name)),
+                "spec": {"podSelector": _peer(component)["podSelector"] if component else {},
+                         "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}}
+
+    return [
+        # Nothing in the namespace answers or calls out unless a policy below allows it.
+        policy("default-deny", None, [], []),
+        policy("gateway", "gateway",
+               [{"ports": _tcp(ports["https"], ports["http"])}],
+               [dns, {"to": [_peer("synapse")], "ports": _tcp(ports["client"])}]),
+        policy("synapse", "synapse", synapse_ingress, synapse_egress),
+    ]
+
+
+def k8s_objects(model, settings):
+    """Every object of the platform on a cluster, in the order to apply them."""
+    if model.get("runtime") != "k3s":
+        raise K8sError("k3s objects: the model must come from im_k8s_model (the runtime's own model)")
+    settings = _settings(settings)
+    namespace = model["namespace"]
+    images = settings["images"]
+    for name in ("synapse", "gateway"):
+        if not images.get(name):
+            raise K8sError("k3s objects: no %s image: set k3s_platform_images.%s or lanying_im_topology.images.%s, or "
+                           "build and push it first (lanying.im.images)" % (name, name, name))
+    instances = model["instances"]
+    workers = [i for i in instances if i["kind"] == "worker"]
+    for needed in ["homeserver.yaml", "log.yaml", "ca.crt"] + ["%s.yaml" % i["name"] for i in instances]:
+        if needed not in settings["synapse_files"]:
+            raise K8sError("k3s objects: the Synapse file %s is missing from synapse_files" % needed)
+    for needed in ("secrets.yaml", "signing.key"):
+        if needed not in settings["synapse_secret_files"]:
+            raise K8sError("k3s objects: the Synapse file %s is missing from synapse_secret_files" % needed)
+    if "nginx.conf" not in settings["gateway_files"] or set(settings["gateway_tls"]) != {"tls.crt", "tls.key"}:
+        raise K8sError("k3s objects: the gateway needs nginx.conf in gateway_files and tls.crt and tls.key in "
+                       "gateway_tls")
+    media_unit = next((i["unit"] for i in workers if i["worker_type"] == "media"), instances[0]["unit"])
+
+    objects = [{"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": PART_OF}}}]
+    objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                    "metadata": _meta("synapse-secrets", namespace, _labels("synapse", "synapse-secrets")),
+                    "stringData": dict(settings["synapse_secret_files"])})
+    objects.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                    "metadata": _meta("gateway-tls", namespace, _labels("gateway", "gateway-tls")),
+                    "stringData": dict(settings["gateway_tls"])})
+    objects.append({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": _meta("synapse-config", namespace, _labels("synapse", "synapse-config")),
+                    "data": dict(settings["synapse_files"])})
+    objects.append({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": _meta("gateway-config", namespace, _labels("gateway", "gateway-config")),
+                    "data": dict(settings["gateway_files"])})
+    claim = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": settings["media_size"]}}}
+    if settings["storage_class"]:
+        claim["storageClassName"] = settings["storage_class"]
+    objects.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": _meta("synapse-media", namespace, _labels("synapse", "synapse-media")),
+                    "spec": claim})
+
+    synapse_digest = _digest(settings["synapse_files"], settings["synapse_secret_files"])
+    for instance in instances:
+        unit = instance["unit"]
+        labels = _labels("synapse", unit, instance["kind"], instance.get("worker_type"))
+        scalable = instance.get("worker_type") in SCALABLE
+        pod = _synapse_pod(instance, settings, "synapse-config", "synapse-secrets",
+                           "synapse-media" if unit == media_unit else None)
+        spec = {
+            "selector": {"matchLabels": {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": unit}},
+            "template": {"metadata": {"labels": labels, "annotations": {"lanying.im/config": synapse_digest}},
+                         "spec": pod},
+        }
+        service_ports = [(p, instance["ports"][p]) for p in ("client", "replication", "metrics")]
+        if instance.get("sticky"):
+            # Pods with stable names, one at a time through an update; while one restarts, the gateway
+            # sends its users' requests to the main process (the upstream's fallback).
+            spec.update(replicas=instance["replicas"], serviceName=unit, podManagementPolicy="Parallel",
+                        updateStrategy={"type": "RollingUpdate"})
+            objects.append({"apiVersion": "apps/v1", "kind": "StatefulSet",
+                            "metadata": _meta(unit, namespace, labels), "spec": spec})
+            objects.append(_service(unit, namespace, labels, service_ports, clusterIP="None"))
+            for pod in instance["pods"]:
+                service = _service(pod, namespace, dict(labels, **{"lanying.im/pod": pod}), service_ports)
+                service["spec"]["selector"] = {"statefulset.kubernetes.io/pod-name": pod}
+                objects.append(service)
+        else:
+            if scalable:
+                # New pods are ready before old ones go: requests keep being served during a rollout.
+                spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+            else:
+                # A named process (the main one, a stream writer, the media store's owner) never runs twice.
+                spec.update(replicas=1, strategy={"type": "Recreate"})
+            objects.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                            "metadata": _meta(unit, namespace, labels), "spec": spec})
+            objects.append(_service(unit, namespace, labels, service_ports))
+        if scalable:
+            objects.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                            "metadata": _meta(unit, namespace, labels),
+                            "spec": {"maxUnavailable": 1, "selector": spec["selector"]}})
+            if not instance.get("sticky"):
+                objects.append({
+                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                    "metadata": _meta(unit, namespace, labels),
+                    "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": unit},
+                             "minReplicas": instance["replicas"],
+                             "maxReplicas": max(instance["replicas"], settings["autoscale_max"]),
+                             "metrics": [{"type": "Resource", "resource": {
+                                 "name": "cpu", "target": {"type": "Utilization",
+                                                           "averageUtilization": settings["autoscale_cpu_percent"]}}}]},
+                })
+
+    gateway = model["gateway"]
+    labels = _labels("gateway", "gateway", "gateway")
+    replicas = settings["gateway_replicas"] or gateway["replicas"]
+    gateway_ports = gateway["ports"]
+    probe = {"tcpSocket": {"port": "https"}, "periodSeconds": 5}
+    objects.append({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("gateway", namespace, labels),
+        "spec": {
+            "replicas": replicas,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "selector": {"matchLabels": {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": "gateway"}},
+            "template": {"metadata": {"labels": labels, "annotations": {
+                "lanying.im/config": _digest(settings["gateway_files"], settings["gateway_tls"])}}, "spec": {
+                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                "enableServiceLinks": False,
+                "automountServiceAccountToken": False,
+                "containers": [{
+                    "name": "nginx",
+                    "image": images["gateway"],
+                    "ports": [{"name": "https", "containerPort": gateway_ports["https"], "protocol": "TCP"},
+                              {"name": "http", "containerPort": gateway_ports["http"], "protocol": "TCP"}],
+                    "readinessProbe": probe,
+                    "livenessProbe": dict(probe, periodSeconds=15, failureThreshold=4),
+                    "resources": settings["resources"]["gateway"],
+                    # nginx starts as root to bind its ports, then serves as www-data.
+                    "securityContext": {"allowPrivilegeEscalation": False,
+                                        "capabilities": {"drop": ["ALL"],
+                                                         "add": ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"]}},
+                    "volumeMounts": [
+                        {"name": "config", "mountPath": "/etc/nginx/nginx.conf", "subPath": "nginx.conf",
+                         "readOnly": True},
+                        {"name": "tls", "mountPath": "/etc/lanying/tls", "readOnly": True},
+                    ],
+                }],
+                "volumes": [{"name": "config", "configMap": {"name": "gateway-config"}},
+                            {"name": "tls", "secret": {"secretName": "gateway-tls", "items": [
+                                {"key": "tls.crt", "path": "gateway.crt"},
+                                {"key": "tls.key", "path": "gateway.key"}]}}],
+            }},
+        },
+    })
+    # Local traffic policy: the gateway sees each client's own address (the admin routes are allowed by it).
+    objects.append(_service("gateway", namespace, labels, [("https", gateway_ports["https"]),
+                                                           ("http", gateway_ports["http"])],
+                            service_type="LoadBalancer", externalTrafficPolicy="Local"))
+    objects.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                    "metadata": _meta("gateway", namespace, labels),
+                    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {
+                        "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": "gateway"}}}})
+    objects += _network_policies(model, settings, namespace, workers)
+    return objects

@@ -1,0 +1,179 @@
+"""The chat platform's Kubernetes objects as lanying.im.k3s_platform makes them, through ansible-playbook.
+
+Every host is this machine (a local connection) and nothing is applied (k3s_platform_apply=false): the
+playbook renders the Synapse and gateway files from the roles' own templates, issues the gateway's
+certificate from a new internal CA, and writes every object under a directory. Each object is then
+validated with kubernetes-validate --strict against the Kubernetes minor of the pinned k3s version, and
+the rendered files are read the way the programs will read them. Applying them needs a cluster, which
+the live k3s scenario brings.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import kubernetes_validate
+import pytest
+import yaml
+
+COLLECTIONS = pathlib.Path(__file__).resolve().parents[6]
+ROLES = COLLECTIONS / "ansible_collections" / "lanying" / "im" / "roles"
+LAYOUTS = {
+    # The local-one inventory's shape: every group on one host.
+    "one host": ({"im_gateway": ["one"], "im_app": ["one"], "im_db": ["one"], "monitoring": ["one"],
+                  "k3s_server": ["one"]}, "none", False),
+    # The example inventory: two gateways, three app hosts, its small preset.
+    "small": ({"im_gateway": ["edge-1", "edge-2"], "im_app": ["app-1", "app-2", "app-3"], "im_db": ["db-1"],
+               "monitoring": ["mon-1"], "k3s_server": ["k3s-1"], "k3s_agent": ["k3s-2"]}, "small", False),
+    # The standard preset over the same three app hosts, autoscaled.
+    "standard": ({"im_gateway": ["edge-1", "edge-2"], "im_app": ["app-1", "app-2", "app-3"], "im_db": ["db-1"],
+                  "monitoring": ["mon-1"], "k3s_server": ["k3s-1"], "k3s_agent": ["k3s-2"]}, "standard", True),
+}
+IMAGES = {"synapse": "registry.example.com:5000/lanying/synapse:1.0",
+          "gateway": "registry.example.com:5000/lanying/gateway:1.0"}
+
+
+def kubernetes_minor():
+    version = yaml.safe_load((ROLES / "k3s" / "defaults" / "main.yml").read_text())["k3s_version"]
+    return re.match(r"^v(\d+\.\d+)\.", version).group(1)
+
+
+def render(tmp_path, layout, **extra):
+    groups, workers, autoscale = LAYOUTS[layout]
+    names = sorted({h for members in groups.values() for h in members})
+    hosts = {name: {"ansible_connection": "local", "ansible_become": False,
+                    "ansible_python_interpreter": sys.executable, "lanying_im_address": "10.0.0.%d" % number}
+             for number, name in enumerate(names, start=10)}
+    settings = {"lanying_im_server_name": "chat.example.com", "lanying_im_topology": {"workers": workers},
+                "lanying_im_secrets_dir": str(tmp_path / ".secrets"), "lanying_im_pki_dir": str(tmp_path / ".pki"),
+                "k3s_platform_apply": False, "k3s_platform_render_dir": str(tmp_path / "objects"),
+                "k3s_platform_images": IMAGES, "k3s_autoscale": autoscale}
+    settings.update(extra)
+    inventory = {"all": {"vars": settings, "children": {
+        group: {"hosts": {name: hosts[name] for name in members}} for group, members in groups.items()}}}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    config = tmp_path / "ansible.cfg"
+    config.touch()
+    env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1",
+               ANSIBLE_FORCE_COLOR="0")
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
+         "lanying.im.k3s_platform"], capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    found = {}
+    for path in sorted((tmp_path / "objects").iterdir()):
+        item = yaml.safe_load(path.read_text())
+        found[(item["kind"], item["metadata"]["name"])] = item
+        if item["kind"] == "Secret":
+            assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    return found, output
+
+
+@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+def rendered(request, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp(request.param.replace(" ", "-"))
+    found, output = render(tmp_path, request.param)
+    return request.param, tmp_path, found, output
+
+
+def test_every_object_is_valid_for_the_cluster_version(rendered):
+    layout, tmp_path, found, output = rendered
+    minor = kubernetes_minor()
+    for item in found.values():
+        kubernetes_validate.validate(item, minor, strict=True)
+    kinds = sorted({kind for kind, name in found})
+    expected = ["ConfigMap", "Deployment", "Namespace", "NetworkPolicy", "PersistentVolumeClaim",
+                "PodDisruptionBudget", "Secret", "Service"]
+    if layout == "small":
+        expected = sorted(expected + ["StatefulSet"])
+    if layout == "standard":
+        expected = sorted(expected + ["HorizontalPodAutoscaler"])
+    assert kinds == expected
+
+
+def test_no_secret_is_printed(rendered):
+    layout, tmp_path, found, output = rendered
+    secrets = found[("Secret", "synapse-secrets")]["stringData"]
+    values = yaml.safe_load(secrets["secrets.yaml"])
+    for value in (values["macaroon_secret_key"], values["database"]["args"]["password"], values["redis"]["password"],
+                  secrets["signing.key"].split()[-1], found[("Secret", "gateway-tls")]["stringData"]["tls.key"]):
+        assert value.strip() and value.strip() not in output
+    for (kind, name), item in found.items():
+        if kind != "Secret":
+            assert values["macaroon_secret_key"] not in yaml.safe_dump(item), name
+
+
+def test_synapse_reads_the_files_it_is_given(rendered):
+    layout, tmp_path, found, output = rendered
+    files = found[("ConfigMap", "synapse-config")]["data"]
+    secrets = yaml.safe_load(found[("Secret", "synapse-secrets")]["stringData"]["secrets.yaml"])
+    homeserver = yaml.safe_load(files["homeserver.yaml"])
+    assert homeserver["server_name"] == "chat.example.com"
+    assert homeserver["signing_key_path"] == "/config/signing.key"
+    assert files["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+    # The database and Redis stay on their host, outside the cluster.
+    assert secrets["database"]["args"]["host"] == secrets["redis"]["host"]
+    assert re.match(r"^10\.0\.0\.\d+$", secrets["database"]["args"]["host"])
+    for address in homeserver.get("instance_map", {}).values():
+        assert address["host"].endswith(".lanying-im.svc.cluster.local") and address["port"] == 8009
+    workloads = {name: item for (kind, name), item in found.items() if kind in ("Deployment", "StatefulSet")}
+    processes = [name for name in files if name.startswith("synapse-")]
+    assert sorted(processes) == sorted("%s.yaml" % name for name in workloads if name != "gateway")
+    for name in processes:
+        process = yaml.safe_load(files[name])
+        listeners = process.get("worker_listeners") or process["listeners"]
+        assert {tuple(listener["bind_addresses"]) for listener in listeners} == {("0.0.0.0",)}
+        assert sorted(listener["port"] for listener in listeners) == (
+            [8008, 8009, 9000] if layout != "one host" else [8008, 9000])
+        if name in ("synapse-sync.yaml", "synapse-client-reader.yaml"):
+            assert process["worker_name"] == "@POD_NAME@"
+        elif "worker_name" in process:
+            assert process["worker_name"] == name[:-len(".yaml")]
+
+
+def test_the_gateway_routes_to_the_services(rendered):
+    layout, tmp_path, found, output = rendered
+    nginx = found[("ConfigMap", "gateway-config")]["data"]["nginx.conf"]
+    servers = set(re.findall(r"^\s*server (\S+):(\d+) ", nginx, re.M))
+    services = {"%s.lanying-im.svc.cluster.local" % name: name for (kind, name), item in found.items()
+                if kind == "Service" and item["spec"].get("clusterIP") != "None" and name != "gateway"}
+    # Every upstream server is a Service of the objects; every Service of a process with routes is one.
+    assert servers and {host for host, port in servers} <= set(services)
+    routed = re.compile(r"^synapse-(main|sync|client-reader|stream-writer|media)")
+    assert {host for host, name in services.items() if routed.match(name)} == {host for host, port in servers}
+    assert {port for host, port in servers} == {"8008"}
+    assert "ssl_certificate /etc/lanying/tls/gateway.crt;" in nginx
+    certificate = found[("Secret", "gateway-tls")]["stringData"]["tls.crt"]
+    check = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=certificate,
+                           capture_output=True, text=True, check=True).stdout
+    assert "DNS:chat.example.com" in check
+
+
+def test_a_second_run_keeps_the_certificate_and_the_secrets(rendered):
+    layout, tmp_path, found, output = rendered
+    if layout != "one host":
+        pytest.skip("once is enough")
+    again, output = render(tmp_path, layout)
+    assert again == found
+    assert "changed=0" in output
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"groups": {"k3s_server": []}}, "The inventory group k3s_server has no host"),
+    ({"k3s_resources": {"sync": {"limits": {"memory": "lots"}}}},
+     "k3s_resources.sync.limits.memory is 'lots'; it must be a Kubernetes quantity"),
+])
+def test_bad_input_is_refused_before_the_cluster_is_contacted(tmp_path, change, message):
+    groups, workers, autoscale = LAYOUTS["small"]
+    LAYOUTS["bad"] = (dict(groups, **change.pop("groups", {})), workers, autoscale)
+    try:
+        with pytest.raises(AssertionError) as failed:
+            render(tmp_path, "bad", **change)
+    finally:
+        del LAYOUTS["bad"]
+    output = " ".join(str(failed.value).split())
+    assert message in output, output[-2000:]
+    assert not (tmp_path / "objects").exists()
