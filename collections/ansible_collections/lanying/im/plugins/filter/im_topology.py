@@ -53,6 +53,14 @@ options:
     description: The private registry's port (C(lanying_im_registry_port)).
     type: int
     default: 5000
+  k3s:
+    description:
+      - The k3s cluster of the C(k3s_server) and C(k3s_agent) groups - C(api_port) (C(k3s_api_port), default 6443)
+        and C(pod_networks) (the pods' networks, a list or the comma-separated C(cluster-cidr) of k3s, default
+        10.42.0.0/16; IPv6 ones are left out). The nodes' listeners (API, etcd, kubelet, VXLAN) join the model,
+        the API and the kubelets open to the pods' networks too.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -94,8 +102,9 @@ _value:
       media host)); C(hosts) (host to its C(address) and C(components)).
     - C(stateful), the hosts of the platform's state - C(database), C(main) and C(media) (the media store's host).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
-      C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(client_addresses)
-      and C(public) (open to the gateway's client networks).
+      C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(networks) (if any - clients
+      known by network, such as a cluster's pods), C(client_addresses) (the clients' addresses, then those
+      networks) and C(public) (open to the gateway's client networks).
   type: dict
 """
 
@@ -104,10 +113,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
 
 
-def im_topology(groups, spec, addresses=None, registry_port=5000):
+def im_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
     """Filter form of build_topology: errors become AnsibleFilterError."""
     try:
-        return build_topology(groups, spec, addresses, registry_port)
+        return build_topology(groups, spec, addresses, registry_port, k3s)
     except TopologyError as err:
         raise AnsibleFilterError(str(err))
 

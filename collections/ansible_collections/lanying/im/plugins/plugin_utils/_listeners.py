@@ -16,6 +16,10 @@ from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import engi
 
 LOOPBACK = "127.0.0.1"
 
+# The ports a k3s node listens on besides its API (k3s_api_port): the kubelet, flannel's VXLAN (UDP) and,
+# on servers, embedded etcd's client and peer ports.
+K3S_PORTS = {"k3s_kubelet": 10250, "k3s_vxlan": 8472, "k3s_etcd_client": 2379, "k3s_etcd_peer": 2380}
+
 
 def _unique(hosts):
     seen = set()
@@ -46,27 +50,46 @@ def placement(groups, instances):
         # Every host ships its logs; the logging group receives them (or the user's own Elasticsearch).
         "log_shipper": all_hosts(groups),
         "log_receiver": list(groups.get("logging") or []),
+        # A k3s cluster (lanying.im.k3s): its nodes' own listeners are part of the model.
+        "k3s_server": list(groups.get("k3s_server") or []),
+        "k3s_agent": [h for h in groups.get("k3s_agent") or [] if h not in (groups.get("k3s_server") or [])],
     }
 
 
-def _listener(component, name, host, port, clients=(), public=False, address=None):
-    return {
+def _listener(component, name, host, port, clients=(), public=False, address=None, protocol="tcp", networks=()):
+    entry = {
         "component": component,
         "name": name,
         "host": host,
         "address": address,
         "port": port,
-        "protocol": "tcp",
+        "protocol": protocol,
         # Same-host clients always get in over the loopback interface; they are left out here.
         "clients": sorted(set(c for c in clients if c != host)),
         "public": public,
     }
+    if networks:
+        # Clients known by network rather than by host (a cluster's pods).
+        entry["networks"] = list(networks)
+    return entry
 
 
-def listeners(instances, groups, ports, registry_port, where):
+def k3s_endpoints(where, api_port):
+    """[(host, port name, port)] of the k3s nodes' TCP listeners, for the port clash check."""
+    endpoints = []
+    for host in where["k3s_server"]:
+        endpoints += [(host, "k3s_api", api_port), (host, "k3s_etcd_client", K3S_PORTS["k3s_etcd_client"]),
+                      (host, "k3s_etcd_peer", K3S_PORTS["k3s_etcd_peer"])]
+    for host in where["k3s_server"] + where["k3s_agent"]:
+        endpoints.append((host, "k3s_kubelet", K3S_PORTS["k3s_kubelet"]))
+    return endpoints
+
+
+def listeners(instances, groups, ports, registry_port, where, k3s=None):
     """Return every listener of the platform, in a stable order.
 
-    ``where`` is the result of ``placement``. Addresses are filled in by ``with_addresses``.
+    ``where`` is the result of ``placement``. Addresses are filled in by ``with_addresses``. ``k3s`` holds
+    the cluster's API port and its pods' networks (``api_port``, ``pod_networks``).
     """
     monitoring = where["prometheus"]
     synapse_hosts = where["synapse"]
@@ -104,6 +127,21 @@ def listeners(instances, groups, ports, registry_port, where):
     for host in where["log_receiver"]:
         # Every host's log shipper sends there.
         found.append(_listener("log_receiver", "logging", host, ports["logging"], where["log_shipper"]))
+    servers = where["k3s_server"]
+    nodes = servers + where["k3s_agent"]
+    k3s = k3s or {"api_port": 6443, "pod_networks": []}
+    for host in servers:
+        # Every node registers and talks to the API; pods reach it too (the kubernetes Service). Operators
+        # come through a load balancer or firewall_allow.
+        found.append(_listener("k3s", "api", host, k3s["api_port"], nodes, networks=k3s["pod_networks"]))
+        found.append(_listener("k3s", "etcd_client", host, K3S_PORTS["k3s_etcd_client"], servers))
+        found.append(_listener("k3s", "etcd_peer", host, K3S_PORTS["k3s_etcd_peer"], servers))
+    for host in nodes:
+        # The API servers call each kubelet (logs, exec); so does metrics-server, from its pod.
+        found.append(_listener("k3s", "kubelet", host, K3S_PORTS["k3s_kubelet"], servers,
+                               networks=k3s["pod_networks"]))
+        # Pod traffic between nodes, in flannel's VXLAN.
+        found.append(_listener("k3s", "vxlan", host, K3S_PORTS["k3s_vxlan"], nodes, protocol="udp"))
     return found
 
 
@@ -114,6 +152,6 @@ def with_addresses(found, addresses):
         entry = dict(entry)
         if entry["address"] is None:
             entry["address"] = addresses.get(entry["host"])
-        entry["client_addresses"] = [addresses.get(c) for c in entry["clients"]]
+        entry["client_addresses"] = [addresses.get(c) for c in entry["clients"]] + entry.get("networks", [])
         result.append(entry)
     return result

@@ -13,9 +13,11 @@ with a message naming the setting, the bad value and the fix.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 
-from ansible_collections.lanying.im.plugins.plugin_utils._listeners import listeners, placement, with_addresses
+from ansible_collections.lanying.im.plugins.plugin_utils._listeners import (
+    k3s_endpoints, listeners, placement, with_addresses)
 from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
     MONITORING_PORTS,
     monitoring_endpoints,
@@ -204,6 +206,26 @@ def _check_addresses(addresses, registry_port):
     return {host: (address or None) for host, address in addresses.items()}
 
 
+def _check_k3s(k3s):
+    """The cluster's API port and its pods' IPv4 networks (the firewall admits them to the API and kubelets)."""
+    k3s = dict({"api_port": 6443, "pod_networks": ["10.42.0.0/16"]}, **(k3s or {}))
+    port = k3s["api_port"]
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        _fail("k3s_api_port is %r; it must be a port number from 1 to 65535" % (port,))
+    networks = k3s["pod_networks"]
+    if isinstance(networks, str):
+        networks = networks.split(",")
+    found = []
+    for network in networks:
+        try:
+            parsed = ipaddress.ip_network(str(network).strip(), strict=False)
+        except ValueError:
+            _fail("k3s_server_config cluster-cidr names %r, which is not a network such as 10.42.0.0/16" % (network,))
+        if parsed.version == 4:
+            found.append(str(parsed))
+    return {"api_port": port, "pod_networks": found}
+
+
 def _stateful_host(stateful, key, members):
     host = stateful[key]
     if host is None:
@@ -215,12 +237,14 @@ def _stateful_host(stateful, key, members):
     return host
 
 
-def build_topology(groups, spec, addresses=None, registry_port=5000):
+def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
     """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``.
 
     ``addresses`` maps each host to the address other hosts reach it at (unknown hosts get None);
-    ``registry_port`` is the private registry's port.
+    ``registry_port`` is the private registry's port; ``k3s`` the cluster's ``api_port`` and
+    ``pod_networks`` (when the inventory has k3s groups).
     """
+    k3s = _check_k3s(k3s)
     spec = _merged_spec(spec)
     addresses = _check_addresses(addresses, registry_port)
     groups = _groups(groups)
@@ -265,8 +289,10 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
                   for host in groups["im_gateway"]]
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
     _check_instance_ports(instances)
+    where = placement(groups, instances)
     _check_port_clashes(instances, monitoring_endpoints(groups, ports)
-                        + [(host, "registry", registry_port) for host in groups.get("im_registry", [])])
+                        + [(host, "registry", registry_port) for host in groups.get("im_registry", [])]
+                        + k3s_endpoints(where, k3s["api_port"]))
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]
@@ -283,7 +309,6 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
     well_known = {"client": {"m.homeserver": {"base_url": baseurl.rstrip("/")}}}
     if spec["federation"]:
         well_known["server"] = {"m.server": public_host}
-    where = placement(groups, instances)
     # The host whose media store the backups keep (lanying.im.backup).
     where["media_store"] = [media_host]
     hosts = sorted(set(h for members in where.values() for h in members))
@@ -295,7 +320,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000):
         "hosts": {host: {"address": addresses.get(host),
                          "components": sorted(c for c, members in where.items() if host in members)}
                   for host in hosts},
-        "listeners": with_addresses(listeners(instances, groups, ports, registry_port, where), addresses),
+        "listeners": with_addresses(listeners(instances, groups, ports, registry_port, where, k3s), addresses),
         "public_baseurl": baseurl,
         "federation": spec["federation"],
         "max_upload_mb": spec["max_upload_mb"],

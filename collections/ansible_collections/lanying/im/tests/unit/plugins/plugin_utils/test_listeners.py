@@ -128,3 +128,53 @@ def test_the_log_receiver_port_clashes_like_any_other():
     spec = dict(SPEC, ports={"logging": 9090})
     with pytest.raises(TopologyError, match="port 9090 on host db is used twice"):
         build_topology(FOUR_HOSTS, spec, ADDRESSES)
+
+
+K3S = dict(FOUR_HOSTS, k3s_server=["s1", "s2", "s3"], k3s_agent=["a1"])
+K3S_ADDRESSES = dict(ADDRESSES, s1="10.0.1.1", s2="10.0.1.2", s3="10.0.1.3", a1="10.0.1.4")
+
+
+def test_a_k3s_cluster_brings_its_nodes_listeners():
+    model = build_topology(K3S, SPEC, K3S_ADDRESSES, k3s={"api_port": 7443, "pod_networks": "10.52.0.0/16,fd00:42::/56"})
+    found = table(model)
+    api = found[("s1", "k3s", "api")]
+    assert (api["port"], api["protocol"], api["address"]) == (7443, "tcp", "10.0.1.1")
+    # Every other node, and the pods (IPv4 networks only: the firewall matches IPv4 here).
+    assert api["clients"] == ["a1", "s2", "s3"]
+    assert api["client_addresses"] == ["10.0.1.4", "10.0.1.2", "10.0.1.3", "10.52.0.0/16"]
+    assert found[("s2", "k3s", "etcd_peer")]["clients"] == ["s1", "s3"]
+    assert found[("s2", "k3s", "etcd_client")]["port"] == 2379
+    assert ("a1", "k3s", "etcd_client") not in found and ("a1", "k3s", "api") not in found
+    kubelet = found[("a1", "k3s", "kubelet")]
+    assert (kubelet["port"], kubelet["clients"], kubelet["networks"]) == (10250, ["s1", "s2", "s3"], ["10.52.0.0/16"])
+    vxlan = found[("a1", "k3s", "vxlan")]
+    assert (vxlan["port"], vxlan["protocol"], vxlan["clients"]) == (8472, "udp", ["s1", "s2", "s3"])
+    assert model["placement"]["k3s_server"] == ["s1", "s2", "s3"] and model["placement"]["k3s_agent"] == ["a1"]
+    assert "k3s_agent" in model["hosts"]["a1"]["components"] and "node_exporter" in model["hosts"]["a1"]["components"]
+
+
+def test_without_k3s_groups_there_is_no_k3s_listener():
+    model = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)
+    assert not [e for e in model["listeners"] if e["component"] == "k3s"]
+    # Listeners known before the cluster came keep their form (the firewall's record of them stays the same).
+    assert not [e for e in model["listeners"] if "networks" in e]
+
+
+def test_the_default_pod_network_is_k3s_own():
+    api = table(build_topology(K3S, SPEC, K3S_ADDRESSES))[("s1", "k3s", "api")]
+    assert (api["port"], api["networks"]) == (6443, ["10.42.0.0/16"])
+
+
+@pytest.mark.parametrize("k3s, message", [
+    ({"api_port": 70000}, "k3s_api_port is 70000; it must be a port number from 1 to 65535"),
+    ({"pod_networks": "10.42.0.0/33"}, "cluster-cidr names '10.42.0.0/33', which is not a network"),
+])
+def test_bad_k3s_settings(k3s, message):
+    with pytest.raises(TopologyError, match=message):
+        build_topology(K3S, SPEC, K3S_ADDRESSES, k3s=k3s)
+
+
+def test_a_k3s_port_clashes_like_any_other():
+    groups = dict(FOUR_HOSTS, k3s_server=["db"])
+    with pytest.raises(TopologyError, match=r"port 9100 on host db is used twice: node_exporter .* and k3s_api"):
+        build_topology(groups, SPEC, ADDRESSES, k3s={"api_port": 9100})
