@@ -44,9 +44,13 @@ stage_build() { scripts/check-collection-build.sh; }
 # unit jobs run for real (shell executor), the Jenkinsfile linted. Node.js and Java are the machine's;
 # the tools come from the npm registry once (scripts/ci-tools/package-lock.json).
 stage_pipelines() {
-  local tools=scripts/ci-tools bin=scripts/ci-tools/node_modules/.bin jobs
-  if ! command -v rsync >/dev/null || ! command -v npm >/dev/null || ! command -v java >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync npm default-jre-headless >/dev/null
+  local tools=scripts/ci-tools bin=scripts/ci-tools/node_modules/.bin jobs missing=()
+  # Only what is missing: a machine's own Node.js (not Debian's) conflicts with Debian's npm package.
+  command -v rsync >/dev/null || missing+=(rsync)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v java >/dev/null || missing+=(default-jre-headless)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || return 1
   fi
   if ! cmp -s "$tools/package-lock.json" "$tools/node_modules/.package-lock.json.installed" 2>/dev/null; then
     (cd "$tools" && npm ci --silent --no-audit --no-fund) || return 1
