@@ -4,14 +4,10 @@ Each test backs up a small inventory's .pki and .secrets with a vault password f
 archive somewhere: into a new inventory, over changed files (refused, then forced), with a wrong password.
 """
 
-import os
-import pathlib
-import subprocess
-import sys
 
 import pytest
+from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import run_playbook
 
-COLLECTIONS = pathlib.Path(__file__).resolve().parents[6]
 STATE = {".pki/ca.crt": ("-----BEGIN CERTIFICATE-----\nnot a real one\n", 0o644),
          ".pki/ca.key": ("a key\n", 0o600),
          ".secrets/synapse-signing.key": ("ed25519 a_abcd seed\n", 0o600),
@@ -20,17 +16,10 @@ STATE = {".pki/ca.crt": ("-----BEGIN CERTIFICATE-----\nnot a real one\n", 0o644)
 
 def playbook(name, inventory, **extra):
     """Run a playbook of the collection on the controller; returns (exit status, combined output)."""
-    # Ansible's own settings only (no project ansible.cfg): an empty configuration file beside the inventory.
-    config = inventory / "ansible.cfg"
-    config.touch()
-    env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1",
-               ANSIBLE_FORCE_COLOR="0")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory / "hosts.yml"),
-            "lanying.im." + name]
+    options = []
     for key, value in extra.items():
-        argv += ["-e", "%s=%s" % (key, value)]
-    result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, cwd=inventory)
-    return result.returncode, result.stdout + result.stderr
+        options += ["-e", "%s=%s" % (key, value)]
+    return run_playbook(inventory, name, *options)
 
 
 def make_inventory(path, with_state=True):

@@ -8,17 +8,14 @@ the rendered files are read the way the programs will read them. Applying them n
 the live k3s scenario brings.
 """
 
-import os
-import pathlib
 import re
 import subprocess
-import sys
 
 import kubernetes_validate
 import pytest
 import yaml
+from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import COLLECTIONS, local_host, run_playbook
 
-COLLECTIONS = pathlib.Path(__file__).resolve().parents[6]
 ROLES = COLLECTIONS / "ansible_collections" / "lanying" / "im" / "roles"
 LAYOUTS = {
     # The local-one inventory's shape: every group on one host.
@@ -43,9 +40,7 @@ def kubernetes_minor():
 def render(tmp_path, layout, **extra):
     groups, workers, autoscale = LAYOUTS[layout]
     names = sorted({h for members in groups.values() for h in members})
-    hosts = {name: {"ansible_connection": "local", "ansible_become": False,
-                    "ansible_python_interpreter": sys.executable, "lanying_im_address": "10.0.0.%d" % number}
-             for number, name in enumerate(names, start=10)}
+    hosts = {name: local_host(number) for number, name in enumerate(names, start=10)}
     settings = {"lanying_im_server_name": "chat.example.com", "lanying_im_topology": {"workers": workers},
                 "lanying_im_secrets_dir": str(tmp_path / ".secrets"), "lanying_im_pki_dir": str(tmp_path / ".pki"),
                 "k3s_platform_apply": False, "k3s_platform_render_dir": str(tmp_path / "objects"),
@@ -54,15 +49,8 @@ def render(tmp_path, layout, **extra):
     inventory = {"all": {"vars": settings, "children": {
         group: {"hosts": {name: hosts[name] for name in members}} for group, members in groups.items()}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    config = tmp_path / "ansible.cfg"
-    config.touch()
-    env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1",
-               ANSIBLE_FORCE_COLOR="0")
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         "lanying.im.k3s_platform"], capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
+    status, output = run_playbook(tmp_path, "k3s_platform")
+    assert status == 0, output[-3000:]
     found = {}
     for path in sorted((tmp_path / "objects").iterdir()):
         item = yaml.safe_load(path.read_text())

@@ -5,34 +5,18 @@ check mode): the cluster's shape, the release tag, the config.yaml keys, this ho
 needs the release's files, which the live scenario brings.
 """
 
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
 import yaml
-
-COLLECTIONS = pathlib.Path(__file__).resolve().parents[6]
+from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import local_host, run_playbook
 
 
 def preflight(tmp_path, servers=("s1",), agents=(), playbook="lanying.im.k3s", **settings):
-    hosts = {name: {"ansible_connection": "local", "ansible_become": False,
-                    "ansible_python_interpreter": sys.executable, "lanying_im_address": "10.0.0.%d" % number}
-             for number, name in enumerate(servers + agents, start=10)}
+    hosts = {name: local_host(number) for number, name in enumerate(servers + agents, start=10)}
     inventory = {"all": {"vars": dict({"lanying_im_secrets_dir": str(tmp_path / ".secrets")}, **settings),
                          "children": {"k3s_server": {"hosts": {name: hosts[name] for name in servers}},
                                       "k3s_agent": {"hosts": {name: hosts[name] for name in agents}}}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    config = tmp_path / "ansible.cfg"
-    config.touch()
-    env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1",
-               ANSIBLE_FORCE_COLOR="0")
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         "--check", "--tags", "k3s_preflight", playbook],
-        capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
-    return result.returncode, result.stdout + result.stderr
+    return run_playbook(tmp_path, playbook[len("lanying.im."):], "--check", "--tags", "k3s_preflight")
 
 
 def test_one_server_and_an_agent_pass_the_checks(tmp_path):
