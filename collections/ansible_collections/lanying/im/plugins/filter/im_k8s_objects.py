@@ -25,7 +25,8 @@ description:
     C(externalTrafficPolicy=Local), so that nginx sees clients' own addresses.
   - C(NetworkPolicy) objects as the host firewall has it - everything denied, then the gateway open on its
     HTTPS and HTTP ports, Synapse's client port to the gateway only, replication between Synapse pods,
-    metrics to the monitoring hosts, Synapse to the database hosts' PostgreSQL and Redis ports and to DNS.
+    metrics to the monitoring hosts, Synapse to the database hosts' PostgreSQL and Redis ports, to DNS and
+    out on HTTPS (push gateways; 8448 too with federation).
   - Fails with a message naming the setting on a bad value or a missing file.
 options:
   _input:

@@ -48,6 +48,8 @@ DEFAULT_RESOURCES = {
     "gateway": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
 }
 
+GATEWAY_CAPABILITIES = ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"]
+
 DEFAULT_SETTINGS = {
     "namespace": "lanying-im",
     "images": {},
@@ -322,9 +324,10 @@ def _network_policies(model, settings, namespace, workers):
     if settings["database_addresses"]:
         synapse_egress.append({"to": _blocks(settings["database_addresses"]),
                                "ports": _tcp(model["database"]["port"], model["redis"]["port"])})
-    if model["federation"]:
-        # Other homeservers: anywhere, on the ports federation uses.
-        synapse_egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443, 8448)})
+    # HTTPS out: push gateways (the pushers), and with federation other homeservers (also on 8448). The host
+    # firewall filters only what comes in; here the rest of the way out stays closed.
+    synapse_egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                           "ports": _tcp(443, 8448) if model["federation"] else _tcp(443)})
 
     def policy(name, component, ingress, egress):
         return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -462,10 +465,10 @@ def k8s_objects(model, settings):
                     "readinessProbe": probe,
                     "livenessProbe": dict(probe, periodSeconds=15, failureThreshold=4),
                     "resources": settings["resources"]["gateway"],
-                    # nginx starts as root to bind its ports, then serves as www-data.
+                    # nginx's master runs as root to bind its ports and prepare its temporary directories,
+                    # its workers as an unprivileged user: the capabilities for that, and no others.
                     "securityContext": {"allowPrivilegeEscalation": False,
-                                        "capabilities": {"drop": ["ALL"],
-                                                         "add": ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"]}},
+                                        "capabilities": {"drop": ["ALL"], "add": GATEWAY_CAPABILITIES}},
                     "volumeMounts": [
                         {"name": "config", "mountPath": "/etc/nginx/nginx.conf", "subPath": "nginx.conf",
                          "readOnly": True},

@@ -247,8 +247,8 @@ def test_network_policies_allow_what_the_firewall_allows():
     assert metrics["from"] == [{"ipBlock": {"cidr": "10.0.0.8/32"}}]
     data = next(r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "10.0.0.9/32"}}])
     assert data["ports"] == [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}]
-    assert not any(r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}] for r in synapse["egress"]), \
-        "no federation: no way out"
+    out = [r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]]
+    assert [r["ports"] for r in out] == [[{"protocol": "TCP", "port": 443}]], "no federation: HTTPS out only (push gateways)"
     # Without workers there is no replication between processes.
     policies = by_kind(objects("one host")[1], "NetworkPolicy")
     assert not any(r["ports"] == [{"protocol": "TCP", "port": 8009}] for r in policies["synapse"]["spec"]["ingress"])
@@ -307,3 +307,12 @@ def test_new_files_roll_the_pods_that_read_them():
     changed = settings(model, gateway_files={"nginx.conf": "events { }\n"})
     after = annotations(im_k8s_objects(model, changed))
     assert {name for name in before if before[name] != after[name]} == {"gateway"}
+
+
+def test_federation_opens_the_way_out_to_other_homeservers():
+    groups, workers = LAYOUTS["small"]
+    docker = build_topology(groups, {"server_name": "chat.example.com", "workers": workers, "federation": True})
+    model = im_k8s_model(docker)
+    policy = by_kind(im_k8s_objects(model, settings(model)), "NetworkPolicy")["synapse"]["spec"]
+    out = [r for r in policy["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]]
+    assert [r["ports"] for r in out] == [[{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8448}]]
