@@ -66,7 +66,6 @@ DEFAULT_SETTINGS = {
     "synapse_uid": 991,
     "database_addresses": [],
     "monitoring_addresses": [],
-    "cluster_domain": "cluster.local",
 }
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -162,7 +161,7 @@ def _settings(settings):
     if unknown:
         raise K8sError("k3s objects: unknown setting %r; known: %s" % (unknown[0], ", ".join(sorted(DEFAULT_SETTINGS))))
     merged = dict(DEFAULT_SETTINGS)
-    merged.update({k: v for k, v in settings.items() if v is not None or k in ("gateway_replicas", "storage_class")})
+    merged.update({k: v for k, v in settings.items() if v is not None})
     for key in ("autoscale_max", "autoscale_cpu_percent", "synapse_uid"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
