@@ -2,8 +2,8 @@
 # Log shipping on the local platform of `make demo`: a container on the app host prints EVENTS lines
 # (default 20000) as fast as it can; prints how many events per second reached the receiver on the
 # logging host (from the first line printed to the last document found), and the CPU time and memory
-# rsyslog used on the app host meanwhile. Then an outage drill: the receiver's TLS front stops, the app
-# host's container prints OUTAGE_EVENTS numbered lines (default 200) and rsyslog restarts there meanwhile,
+# syslog-ng used on the app host meanwhile. Then an outage drill: the receiver's TLS front stops, the app
+# host's container prints OUTAGE_EVENTS numbered lines (default 200) and syslog-ng restarts there meanwhile,
 # the receiver comes back; prints how many arrived, how many were lost and how many came twice.
 # Usage: benchmarks/logs.sh   (EVENTS, OUTAGE_EVENTS, APP_HOST, LOG_HOST, LOG_ADDRESS, SECRETS_DIR to
 # change it; OUTAGE_EVENTS=0 skips the drill)
@@ -36,15 +36,15 @@ count() {
   ask 'lanying-container-*/_count' "{\"query\": {\"bool\": {\"filter\": [{\"term\": {\"process\": \"$run\"}}]}}}" \
     | python3 -c "import json, sys; text = sys.stdin.read(); print(json.loads(text)['count'] if text else 0)"
 }
-rsyslog_usage() {
-  docker exec "$app_host" sh -c 'pid=$(pidof rsyslogd); set -- $(cut -d" " -f14,15 /proc/$pid/stat);
+shipper_usage() {
+  docker exec "$app_host" sh -c 'pid=$(pidof syslog-ng); set -- $(cut -d" " -f14,15 /proc/$pid/stat);
     echo $(( $1 + $2 )) $(awk "/VmRSS/ {print \$2}" /proc/$pid/status)'
 }
 
 image=$(docker exec "$app_host" docker ps --filter label=lanying.im/instance=synapse-main --format '{{.Image}}' | head -1)
 [ -n "$image" ] || { echo "no Synapse container on $app_host: run make demo first" >&2; exit 1; }
 ticks=$(docker exec "$app_host" getconf CLK_TCK)
-read -r cpu_before _ < <(rsyslog_usage)
+read -r cpu_before _ < <(shipper_usage)
 start=$(date +%s.%N)
 # Kept until its lines are shipped (removing a container removes its log file).
 trap 'docker exec "$app_host" docker rm -f "$run" >/dev/null 2>&1 || true' EXIT
@@ -63,13 +63,13 @@ until [ "$(count)" -ge "$events" ]; do
   fi
 done
 arrived=$(date +%s.%N)
-read -r cpu_after rss_kb < <(rsyslog_usage)
+read -r cpu_after rss_kb < <(shipper_usage)
 python3 -c "
 events, start, printed, arrived = $events, $start, $printed, $arrived
 cpu = ($cpu_after - $cpu_before) / $ticks
 print('%d events printed in %.1f s, all in the receiver after %.1f s: %.0f events/s shipped' % (
     events, printed - start, arrived - start, events / (arrived - start)))
-print('rsyslog on $app_host: %.1f s CPU (%.0f %% of one core over the run), %.0f MiB resident' % (
+print('syslog-ng on $app_host: %.1f s CPU (%.0f %% of one core over the run), %.0f MiB resident' % (
     cpu, 100 * cpu / (arrived - start), $rss_kb / 1024))
 "
 
@@ -83,7 +83,7 @@ for i in range(1, $outage_events + 1):
     print('$run outage event %d' % i, flush=True)
 " >/dev/null
 sleep "${OUTAGE_RESTART_AFTER:-5}"
-docker exec "$app_host" systemctl restart rsyslog
+docker exec "$app_host" systemctl restart syslog-ng
 docker exec "$log_host" systemctl start nginx
 back=$(date +%s)
 search="{\"size\": $((outage_events * 2)), \"query\": {\"bool\": {\"filter\": [{\"term\": {\"process\": \"$run-outage\"}}]}}}"
@@ -99,4 +99,4 @@ for hit in (json.loads(text)['hits']['hits'] if text else []):
   sleep 2
 done
 found=$(printf '%s\n' "$numbers" | grep -c . || true)
-echo "outage with rsyslog restarted on $app_host: $distinct of $outage_events events arrived ($((outage_events - distinct)) lost, $((found - distinct)) twice) within $(($(date +%s) - back)) s of the receiver's return"
+echo "outage with syslog-ng restarted on $app_host: $distinct of $outage_events events arrived ($((outage_events - distinct)) lost, $((found - distinct)) twice) within $(($(date +%s) - back)) s of the receiver's return"

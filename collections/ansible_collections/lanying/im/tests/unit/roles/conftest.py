@@ -13,7 +13,7 @@ ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
 
 @pytest.fixture(name="role_script")
 def fixture_role_script():
-    """role_script("log_shipper", "rsyslog_stats.py") -> the program as a fresh module."""
+    """role_script("log_shipper", "shipper_stats.py") -> the program as a fresh module."""
     def load(role, filename):
         name = pathlib.Path(filename).stem
         loader = importlib.machinery.SourceFileLoader(name, str(ROLES / role / "files" / filename))
