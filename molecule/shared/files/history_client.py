@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Write and read back a conversation through the gateway with matrix-nio, for the backup drill.
+"""Write and read back a conversation through the gateway with matrix-nio, for the restore and host-loss drills.
 
   send     user A creates a room with user B (or uses --room) and sends --count messages (and, with
            --media-bytes, a file); prints the room, the message bodies and the file's URI and sha256 as JSON
   read     user B logs in afresh and reads the room's whole history; prints the bodies found and missing
            (and, with --media-uri, the sha256 of the file downloaded again)
-  deliver  keeps trying until user A's new message reaches user B (the platform may still be starting);
-           prints the seconds since --since (a Unix time)
+  deliver  keeps trying until user A's new message (--prefix and a marker) reaches user B (the platform
+           may still be starting); prints the seconds since --since (a Unix time)
 
 Passwords come from the environment (CHAT_USER_A_PASSWORD, CHAT_USER_B_PASSWORD) and are never printed.
 """
@@ -103,9 +103,9 @@ async def deliver(args):
         bob = None
         try:
             bob = await login(args, args.user_b, os.environ["CHAT_USER_B_PASSWORD"])
-            body = "after the restore %s" % uuid.uuid4().hex[:8]
+            body = "%s %s" % (args.prefix, uuid.uuid4().hex[:8])
             expect(await alice.room_send(args.room, "m.room.message", {"msgtype": "m.text", "body": body}),
-                   RoomSendResponse, "message after the restore")
+                   RoomSendResponse, "message: %s" % args.prefix)
             await wait_for_message(bob, args.room, body, timeout=max(5.0, deadline - time.monotonic()))
             return {"seconds_since": round(time.time() - args.since, 1)}
         except Exception as err:  # not delivered yet: try again with new logins

@@ -50,6 +50,10 @@ def placement(groups, instances):
         # Every host ships its logs; the logging group receives them (or the user's own Elasticsearch).
         "log_shipper": all_hosts(groups),
         "log_receiver": list(groups.get("logging") or []),
+        # The backups' repository host (lanying.im.backup): the first host of the backup group, if any;
+        # pgBackRest runs there and on the database host.
+        "backup_repository": list(groups.get("backup") or [])[:1],
+        "backup": _unique(db + list(groups.get("backup") or [])[:1]),
         # A k3s cluster (lanying.im.k3s): its nodes' own listeners are part of the model.
         "k3s_server": list(groups.get("k3s_server") or []),
         "k3s_agent": [h for h in groups.get("k3s_agent") or [] if h not in (groups.get("k3s_server") or [])],
@@ -82,6 +86,15 @@ def k3s_endpoints(where, api_port):
                       (host, "k3s_etcd_peer", K3S_PORTS["k3s_etcd_peer"])]
     for host in where["k3s_server"] + where["k3s_agent"]:
         endpoints.append((host, "k3s_kubelet", K3S_PORTS["k3s_kubelet"]))
+    return endpoints
+
+
+def backup_endpoints(where, ports):
+    """[(host, port name, port)] of the backups' TLS servers, for the port clash check."""
+    endpoints = []
+    for host in where["backup_repository"]:
+        endpoints += [(host, "backup_server", ports["backup_server"]), (host, "backup_media", ports["backup_media"])]
+        endpoints += [(db, "backup_server", ports["backup_server"]) for db in where["postgres"]]
     return endpoints
 
 
@@ -127,6 +140,13 @@ def listeners(instances, groups, ports, registry_port, where, k3s=None):
     for host in where["log_receiver"]:
         # Every host's log shipper sends there.
         found.append(_listener("log_receiver", "logging", host, ports["logging"], where["log_shipper"]))
+    for host in where["backup_repository"]:
+        # pgBackRest's TLS servers call each other: the database host pushes WAL to the repository host,
+        # which takes backups from the database host. The media store's host sends its snapshots.
+        found.append(_listener("backup", "pgbackrest", host, ports["backup_server"], where["postgres"]))
+        found.append(_listener("backup", "media", host, ports["backup_media"], where.get("media_store", [])))
+        for db in where["postgres"]:
+            found.append(_listener("backup", "pgbackrest", db, ports["backup_server"], [host]))
     servers = where["k3s_server"]
     nodes = servers + where["k3s_agent"]
     k3s = k3s or {"api_port": 6443, "pod_networks": []}

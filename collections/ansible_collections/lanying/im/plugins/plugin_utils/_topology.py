@@ -17,7 +17,7 @@ import ipaddress
 import re
 
 from ansible_collections.lanying.im.plugins.plugin_utils._listeners import (
-    k3s_endpoints, listeners, placement, with_addresses)
+    backup_endpoints, k3s_endpoints, listeners, placement, with_addresses)
 from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
     MONITORING_PORTS,
     monitoring_endpoints,
@@ -38,6 +38,10 @@ DEFAULT_PORTS = {
     "postgres": 5432,
     "redis": 6379,
     "logging": 9200,  # a log receiver of the logging group (the Elasticsearch/OpenSearch API, TLS)
+    # With a backup group (lanying.im.backup): pgBackRest's TLS servers on the repository host and the
+    # database host, and the media store's restic repository served by rclone on the repository host.
+    "backup_server": 8432,
+    "backup_media": 8433,
 }
 # First port of each block the workers' ports are taken from (see _workers.WORKER_TYPES offsets).
 DEFAULT_PORTS.update(WORKER_PORTS)
@@ -196,6 +200,14 @@ def _check_port_clashes(instances, endpoints):
         used[key] = (name, port_name)
 
 
+def _check_backup_host(where, db_host):
+    repository = where["backup_repository"]
+    if repository and repository[0] == db_host:
+        _fail("the backup group's host %s is the database host: a repository there is lost with the database; "
+              "name another host in the backup group, or leave the group empty and set backup_repository "
+              "(path or s3)" % repository[0])
+
+
 def _check_addresses(addresses, registry_port):
     if addresses is None:
         addresses = {}
@@ -290,9 +302,10 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
     _check_instance_ports(instances)
     where = placement(groups, instances)
+    _check_backup_host(where, db_host)
     _check_port_clashes(instances, monitoring_endpoints(groups, ports)
                         + [(host, "registry", registry_port) for host in groups.get("im_registry", [])]
-                        + k3s_endpoints(where, k3s["api_port"]))
+                        + k3s_endpoints(where, k3s["api_port"]) + backup_endpoints(where, ports))
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]

@@ -63,10 +63,10 @@ def _restic_time(text):
     return datetime.fromisoformat(text).timestamp()
 
 
-def restic_info(tag):
+def restic_info(tag, restic="restic"):
     """The repository's snapshots of ``tag`` in pgbackrest info's shape, or None when it cannot be read."""
     try:
-        result = subprocess.run(["restic", "snapshots", "--json", "--tag", tag], capture_output=True, text=True,
+        result = subprocess.run([restic, "snapshots", "--json", "--tag", tag], capture_output=True, text=True,
                                 timeout=300, check=True)
         snapshots = json.loads(result.stdout) or []
     except (OSError, subprocess.SubprocessError, ValueError):
@@ -127,6 +127,7 @@ def main(argv=None):
     parser.add_argument("--config", help="pgbackrest: its configuration file")
     parser.add_argument("--stanza", help="pgbackrest: the stanza")
     parser.add_argument("--tag", default="lanying-media", help="restic: the snapshots' tag")
+    parser.add_argument("--restic", default="restic", help="restic: the program to run (a wrapper with its settings)")
     args = parser.parse_args(argv)
     now = time.time()
     state = read_state(args.state)
@@ -134,7 +135,7 @@ def main(argv=None):
         state.setdefault("runs", {})[args.type] = {"success": args.result == "success", "time": now}
         write_atomically(args.state, json.dumps(state, sort_keys=True) + "\n")
     if args.tool == "restic":
-        text = metrics(state, restic_info(args.tag), now, data="media", types=("media",))
+        text = metrics(state, restic_info(args.tag, args.restic), now, data="media", types=("media",))
     else:
         text = metrics(state, repository_info(args.config, args.stanza), now)
     write_atomically(args.output, text)
