@@ -3,7 +3,7 @@
 # destroyed, then make demo runs once: it creates a fresh host with the same name and site.yml deploys it
 # (engine, images from the registry, Synapse), and its last play delivers a message through the gateway.
 # The media store lived on that host: playbooks/restore.yml -e restore_database=false puts back its newest
-# snapshot. Prints the minutes from the destruction to the first delivered message, and the media restore.
+# snapshot from the backup host (the local inventory's backup group). Prints the minutes from the destruction to the first delivered message, and the media restore.
 #
 #   benchmarks/host-loss.sh            (the local platform must be up: make demo)
 # Logs: .cache/logs/host-loss-*.log
@@ -33,8 +33,8 @@ media=$(seconds "$media_start")
 echo
 echo "destroyed -> first delivered message: ${delivered} s ($(awk -v s="$delivered" 'BEGIN {printf "%.1f", s / 60}') min); ${probe#Delivery probe: }"
 echo "media store restored from its newest snapshot: ${media} s"
-if ! grep -rqs 'backup_repository: *s3' inventories/local/; then
-  echo "note: the local platform keeps its backups on a path of each host (backup_repository: path), so the media"
-  echo "repository went with the lost host and this restored the fresh host's own first snapshot; with S3 or a"
-  echo "share mounted at backup_media_path the files of the lost host come back."
+if grep -rqs 'backup_repository: *path' inventories/local/; then
+  echo "note: this platform keeps its backups on a path of each host (backup_repository: path), so the media"
+  echo "repository went with the lost host and this restored the fresh host's own first snapshot; with a backup"
+  echo "host (the local inventory's default), S3 or a share mounted at backup_media_path the files come back."
 fi

@@ -33,7 +33,7 @@ def test_placement_from_groups():
 def test_hosts_carry_their_address_and_components():
     hosts = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)["hosts"]
     assert hosts["db"] == {"address": "10.0.0.4", "components": [
-        "alertmanager", "log_receiver", "log_shipper", "node_exporter", "postgres", "postgres_exporter", "prometheus",
+        "alertmanager", "backup", "log_receiver", "log_shipper", "node_exporter", "postgres", "postgres_exporter", "prometheus",
         "redis", "redis_exporter"]}
     assert set(hosts) == set(ADDRESSES)
 
@@ -178,3 +178,39 @@ def test_a_k3s_port_clashes_like_any_other():
     groups = dict(FOUR_HOSTS, k3s_server=["db"])
     with pytest.raises(TopologyError, match=r"port 9100 on host db is used twice: node_exporter .* and k3s_api"):
         build_topology(groups, SPEC, ADDRESSES, k3s={"api_port": 9100})
+
+
+BACKUP = dict(FOUR_HOSTS, backup=["reg"])
+
+
+def test_a_backup_group_brings_the_repository_host_and_its_listeners():
+    model = build_topology(BACKUP, SPEC, ADDRESSES)
+    assert model["placement"]["backup_repository"] == ["reg"]
+    assert model["placement"]["backup"] == ["db", "reg"]
+    found = table(model)
+    # pgBackRest's TLS servers call each other; the media store's host (the main process's, without a
+    # stateful setting) sends its snapshots to the repository host.
+    assert found[("reg", "backup", "pgbackrest")]["clients"] == ["db"]
+    assert found[("db", "backup", "pgbackrest")]["clients"] == ["reg"]
+    assert found[("reg", "backup", "media")]["clients"] == [model["stateful"]["media"]]
+    assert found[("reg", "backup", "media")]["client_addresses"] == [ADDRESSES[model["stateful"]["media"]]]
+    assert (found[("reg", "backup", "pgbackrest")]["port"], found[("reg", "backup", "media")]["port"]) == (8432, 8433)
+
+
+def test_without_a_backup_group_backups_open_no_port():
+    model = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)
+    assert model["placement"]["backup_repository"] == []
+    assert model["placement"]["backup"] == ["db"]
+    assert not [e for e in model["listeners"] if e["component"] == "backup"]
+
+
+def test_the_repository_host_cannot_be_the_database_host():
+    with pytest.raises(TopologyError, match="the backup group's host db is the database host"):
+        build_topology(dict(FOUR_HOSTS, backup=["db"]), SPEC, ADDRESSES)
+
+
+def test_a_backup_port_clashes_like_any_other():
+    with pytest.raises(TopologyError, match="port 9187 on host db is used twice: postgres_exporter .* backup_server"):
+        build_topology(BACKUP, dict(SPEC, ports={"backup_server": 9187}), ADDRESSES)
+    with pytest.raises(TopologyError, match="port 5000 on host reg is used twice"):
+        build_topology(BACKUP, dict(SPEC, ports={"backup_media": 5000}), ADDRESSES)
