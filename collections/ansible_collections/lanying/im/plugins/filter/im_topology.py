@@ -99,7 +99,7 @@ _value:
     - C(placement) (component to the hosts that run it, for synapse, gateway, postgres, redis, registry, docker,
       build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager,
       probe, log_shipper (every host), log_receiver (the C(logging) group), backup_repository (the first host of
-      the C(backup) group, if any), backup (the database host and that repository host: where pgBackRest runs)
+      the C(backup) group, if any), backup (the database host and that repository host, where pgBackRest runs)
       and media_store (the C(stateful) media host)); C(hosts) (host to its C(address) and C(components)).
     - C(stateful), the hosts of the platform's state - C(database), C(main) and C(media) (the media store's host).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
