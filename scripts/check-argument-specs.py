@@ -3,7 +3,9 @@
 
 For each role: the variables of defaults/main.yml and the options of the `main` entry point must be
 the same set, each option must have a type and a description, and an option's documented default
-must equal the value in defaults/main.yml. Exit status 1 lists every disagreement.
+must equal the value in defaults/main.yml. No option of any entry point may document a generated
+secret as its default: a failed argument check prints every option's default, rendered. Exit status 1
+lists every disagreement.
 """
 
 import pathlib
@@ -34,6 +36,9 @@ def problems_of(role):
         for key in ("type", "description"):
             if key not in option:
                 found.append("%s: the option has no %s" % (name, key))
+        if "password" in str(option.get("default", "")) and "lookup(" in str(option.get("default", "")):
+            found.append("%s: a generated secret as the documented default is printed, rendered, when an argument "
+                         "check fails; describe it instead" % name)
         if name in defaults and "default" in option and option["default"] != defaults[name]:
             found.append("%s: argument_specs default %r differs from defaults/main.yml %r"
                          % (name, option["default"], defaults[name]))

@@ -61,6 +61,17 @@ options:
         the API and the kubelets open to the pods' networks too.
     type: dict
     default: {}
+  runtime:
+    description:
+      - Where Synapse and the gateway run (C(lanying_im_runtime)). V(docker) - containers on the C(im_app) and
+        C(im_gateway) hosts. V(k3s) - the cluster of the C(k3s_server) and C(k3s_agent) groups, C(im_app) and
+        C(im_gateway) left empty; the nodes stand in for them (the data tier admits them, as the pods' traffic
+        leaves from their addresses), the gateway's public ports are listeners of every node (k3s ServiceLB),
+        the images are built on the C(im_build) host, which must be outside the cluster, and the model's
+        C(stateful) main and media are V(k3s).
+    type: str
+    choices: [docker, k3s]
+    default: docker
 """
 
 EXAMPLES = r"""
@@ -73,6 +84,10 @@ EXAMPLES = r"""
     topology: >-
       {{ groups | lanying.im.im_topology({'server_name': 'chat.example.com'},
                                          addresses={'app1': '10.0.0.11', 'db1': '10.0.0.21'}, registry_port=5000) }}
+
+- name: The platform on a k3s cluster (the k3s_server and k3s_agent groups, an im_build host outside it)
+  ansible.builtin.set_fact:
+    topology: "{{ groups | lanying.im.im_topology({'server_name': 'chat.example.com'}, runtime='k3s') }}"
 
 - name: The instances placed on this host
   ansible.builtin.debug:
@@ -100,7 +115,11 @@ _value:
       build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager,
       probe, log_shipper (every host), log_receiver (the C(logging) group), backup_repository (the first host of
       the C(backup) group, if any), backup (the database host and that repository host, where pgBackRest runs)
-      and media_store (the C(stateful) media host)); C(hosts) (host to its C(address) and C(components)).
+      and media_store (the C(stateful) media host), k3s_server and k3s_agent (the cluster's nodes, with or without
+      the k3s runtime), and, with the k3s runtime only, cluster_server, cluster_agent (the nodes C(site.yml) makes
+      a cluster of) and chat_cluster (the first server, which applies the chat platform's objects)); C(hosts)
+      (host to its C(address) and C(components)).
+    - C(runtime), V(docker) or V(k3s).
     - C(stateful), the hosts of the platform's state - C(database), C(main) and C(media) (the media store's host).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
       C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(networks) (if any - clients
@@ -114,10 +133,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
 
 
-def im_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
+def im_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, runtime="docker"):
     """Filter form of build_topology: errors become AnsibleFilterError."""
     try:
-        return build_topology(groups, spec, addresses, registry_port, k3s)
+        return build_topology(groups, spec, addresses, registry_port, k3s, runtime)
     except TopologyError as err:
         raise AnsibleFilterError(str(err))
 

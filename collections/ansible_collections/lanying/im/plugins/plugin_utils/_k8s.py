@@ -146,7 +146,7 @@ def k8s_model(model, namespace="lanying-im", cluster_domain="cluster.local", aut
     result["gateway"] = {"name": "gateway", "kind": "gateway",
                          "ports": {p: ports[p] for p in ("https", "http", "gateway_status")},
                          "image": next((i["image"] for i in model["instances"] if i["kind"] == "gateway"), None),
-                         "replicas": max(1, len(model["placement"]["gateway"]))}
+                         "replicas": max(1, len([i for i in model["instances"] if i["kind"] == "gateway"]))}
     result["runtime"] = "k3s"
     result["autoscale"] = bool(autoscale)
     result["namespace"] = namespace

@@ -57,6 +57,11 @@ def placement(groups, instances):
         # A k3s cluster (lanying.im.k3s): its nodes' own listeners are part of the model.
         "k3s_server": list(groups.get("k3s_server") or []),
         "k3s_agent": [h for h in groups.get("k3s_agent") or [] if h not in (groups.get("k3s_server") or [])],
+        # With lanying_im_runtime k3s (else empty): the cluster's servers and agents, which site.yml makes,
+        # and the server that applies the chat platform's objects.
+        "cluster_server": [],
+        "cluster_agent": [],
+        "chat_cluster": [],
     }
 
 
@@ -126,8 +131,14 @@ def listeners(instances, groups, ports, registry_port, where, k3s=None):
         elif i["kind"] in ("postgres", "redis"):
             # The exporters run on the same host as the server.
             found.append(_listener(i["kind"], i["kind"], i["host"], i["ports"][i["kind"]], groups["im_app"]))
+    cluster = where.get("cluster_server", []) + where.get("cluster_agent", [])
+    for host in cluster:
+        # With the platform on k3s: its load balancer (ServiceLB) answers the gateway's ports on every node.
+        found += [_listener("gateway", "https", host, ports["https"], public=True),
+                  _listener("gateway", "http", host, ports["http"], public=True)]
     for host in where["registry"]:
-        found.append(_listener("registry", "registry", host, registry_port, where["docker"]))
+        # The engines pull and push; so do the cluster's nodes (containerd) with the platform on k3s.
+        found.append(_listener("registry", "registry", host, registry_port, where["docker"] + cluster))
     exporters = [("node_exporter", "node_exporter"), ("postgres_exporter", "postgres_exporter"),
                  ("redis_exporter", "redis_exporter"), ("nginx_exporter", "nginx_exporter"),
                  ("registry", "registry_metrics"), ("docker", "docker_metrics"),

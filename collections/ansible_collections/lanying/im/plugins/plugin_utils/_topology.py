@@ -27,6 +27,11 @@ from ansible_collections.lanying.im.plugins.plugin_utils._workers import (
     WORKER_PORTS, WorkerSpecError, place_workers, synapse_settings, worker_counts, worker_routes)
 
 REQUIRED_GROUPS = ("im_app", "im_gateway", "im_db")
+# Where Synapse and the gateway run: containers on the im_app and im_gateway hosts, or the k3s cluster of
+# the k3s_server and k3s_agent groups (lanying_im_runtime).
+RUNTIMES = ("docker", "k3s")
+# The state that leaves the hosts on k3s: the main process and the media store are the cluster's.
+CLUSTER = "k3s"
 
 DEFAULT_PORTS = {
     "client": 8008,  # Matrix client and federation API of a Synapse process (plain HTTP, behind the gateway)
@@ -238,6 +243,58 @@ def _check_k3s(k3s):
     return {"api_port": port, "pod_networks": found}
 
 
+def _runtime_groups(groups, runtime, spec):
+    """The groups the model places Synapse and the gateway over, and the cluster's nodes ([] on Docker).
+
+    On k3s the im_app and im_gateway groups stay empty: the cluster's nodes stand in for them (the
+    processes and the gateway's replicas are spread over the cluster, and the data tier admits the nodes,
+    whose addresses the pods' traffic leaves from).
+    """
+    if runtime not in RUNTIMES:
+        _fail("lanying_im_runtime is %r; it must be one of: docker (Synapse and the gateway in containers on the "
+              "im_app and im_gateway hosts), k3s (on the cluster of the k3s_server and k3s_agent groups)"
+              % (runtime,))
+    if runtime == "docker" or not isinstance(groups, dict):
+        return groups, []
+    servers = list(groups.get("k3s_server") or [])
+    if not servers:
+        _fail("lanying_im_runtime is k3s, but the inventory group k3s_server has no host: put the cluster's servers "
+              "there (and its other nodes in k3s_agent), or set lanying_im_runtime to docker")
+    nodes = servers + [h for h in groups.get("k3s_agent") or [] if h not in servers]
+    for name in ("im_app", "im_gateway"):
+        if groups.get(name):
+            _fail("lanying_im_runtime is k3s, so Synapse and the gateway run on the cluster (k3s_server, k3s_agent); "
+                  "the inventory group %s must be empty, and lists %s" % (name, ", ".join(groups[name])))
+    build = list(groups.get("im_build") or [])
+    images = spec.get("images") if isinstance(spec, dict) and isinstance(spec.get("images"), dict) else {}
+    if not build and not (images.get("synapse") and images.get("gateway")):
+        _fail("lanying_im_runtime is k3s, and the inventory group im_build has no host: the platform's images are "
+              "built there, by a Docker engine outside the cluster; name one host in im_build (or both images in "
+              "lanying_im_topology.images)")
+    if build and build[0] in nodes:
+        _fail("lanying_im_runtime is k3s, and im_build's host %s is a k3s node: the images are built by a Docker "
+              "engine, whose iptables rules clash with k3s's on one host; name a host outside the cluster in "
+              "im_build" % build[0])
+    for key in ("main", "media"):
+        if spec["stateful"][key] is not None:
+            _fail("lanying_im_topology.stateful.%s is %r, but with lanying_im_runtime k3s the %s is the cluster's: "
+                  "leave it unset" % (key, spec["stateful"][key],
+                                      "main process (a pod)" if key == "main" else "media store (a PersistentVolumeClaim)"))
+    return dict(groups, im_app=nodes, im_gateway=nodes), nodes
+
+
+def _on_cluster(where, groups):
+    """The k3s runtime's placement: Synapse, the gateway, its exporter and the media store leave the hosts
+    for the cluster, whose plays run on its servers (the first one applies the platform's objects); the
+    Docker engine is the build host's only. The delivery probe, which creates its accounts at the main
+    process's own port, has no host there."""
+    build = list(groups.get("im_build") or [])[:1]
+    where.update(synapse=[], gateway=[], nginx_exporter=[], media_store=[], probe=[], docker=build, build=build,
+                 cluster_server=list(where["k3s_server"]), cluster_agent=list(where["k3s_agent"]),
+                 chat_cluster=list(where["k3s_server"])[:1])
+    return where
+
+
 def _stateful_host(stateful, key, members):
     host = stateful[key]
     if host is None:
@@ -249,15 +306,17 @@ def _stateful_host(stateful, key, members):
     return host
 
 
-def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
+def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, runtime="docker"):
     """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``.
 
     ``addresses`` maps each host to the address other hosts reach it at (unknown hosts get None);
     ``registry_port`` is the private registry's port; ``k3s`` the cluster's ``api_port`` and
-    ``pod_networks`` (when the inventory has k3s groups).
+    ``pod_networks`` (when the inventory has k3s groups); ``runtime`` where Synapse and the gateway run
+    (``docker``: containers on the im_app and im_gateway hosts; ``k3s``: the cluster of the k3s groups).
     """
     k3s = _check_k3s(k3s)
     spec = _merged_spec(spec)
+    groups, nodes = _runtime_groups(groups, runtime, spec)
     addresses = _check_addresses(addresses, registry_port)
     groups = _groups(groups)
     server_name, baseurl = _check_names(spec)
@@ -302,10 +361,18 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
     _check_instance_ports(instances)
     where = placement(groups, instances)
+    # What runs on the hosts themselves: on k3s, the data tier only (and no exporter of the gateway).
+    host_instances, host_groups, cluster_ports = instances, groups, []
+    if nodes:
+        where = _on_cluster(where, groups)
+        host_instances = [i for i in instances if i["kind"] in ("postgres", "redis")]
+        host_groups = dict(groups, im_app=[], im_gateway=[])
+        # k3s's load balancer (ServiceLB) takes the gateway's public ports on every node.
+        cluster_ports = [(node, name, ports[name]) for node in nodes for name in ("https", "http")]
     _check_backup_host(where, db_host)
-    _check_port_clashes(instances, monitoring_endpoints(groups, ports)
+    _check_port_clashes(host_instances, monitoring_endpoints(host_groups, ports)
                         + [(host, "registry", registry_port) for host in groups.get("im_registry", [])]
-                        + k3s_endpoints(where, k3s["api_port"]) + backup_endpoints(where, ports))
+                        + k3s_endpoints(where, k3s["api_port"]) + backup_endpoints(where, ports) + cluster_ports)
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]
@@ -322,18 +389,20 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
     well_known = {"client": {"m.homeserver": {"base_url": baseurl.rstrip("/")}}}
     if spec["federation"]:
         well_known["server"] = {"m.server": public_host}
-    # The host whose media store the backups keep (lanying.im.backup).
-    where["media_store"] = [media_host]
+    # The host whose media store the backups keep (lanying.im.backup); on k3s a volume of the cluster.
+    where["media_store"] = [] if nodes else [media_host]
     hosts = sorted(set(h for members in where.values() for h in members))
     return {
         "server_name": server_name,
+        "runtime": runtime,
         "placement": where,
         # Where the platform's state lives; lanying.im.platform stops a run that would move it.
-        "stateful": {"database": db_host, "main": main_host, "media": media_host},
+        "stateful": {"database": db_host, "main": CLUSTER if nodes else main_host,
+                     "media": CLUSTER if nodes else media_host},
         "hosts": {host: {"address": addresses.get(host),
                          "components": sorted(c for c, members in where.items() if host in members)}
                   for host in hosts},
-        "listeners": with_addresses(listeners(instances, groups, ports, registry_port, where, k3s), addresses),
+        "listeners": with_addresses(listeners(host_instances, groups, ports, registry_port, where, k3s), addresses),
         "public_baseurl": baseurl,
         "federation": spec["federation"],
         "max_upload_mb": spec["max_upload_mb"],
@@ -359,6 +428,6 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None):
         "ports": dict(ports),
         "monitoring": {
             "prometheus": (groups.get("monitoring") or [None])[0],
-            "scrape_jobs": scrape_jobs(instances, groups, ports),
+            "scrape_jobs": scrape_jobs(host_instances, host_groups, ports),
         },
     }

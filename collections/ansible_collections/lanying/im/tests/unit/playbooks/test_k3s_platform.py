@@ -27,6 +27,9 @@ LAYOUTS = {
     # The standard preset over the same three app hosts, autoscaled.
     "standard": ({"im_gateway": ["edge-1", "edge-2"], "im_app": ["app-1", "app-2", "app-3"], "im_db": ["db-1"],
                   "monitoring": ["mon-1"], "k3s_server": ["k3s-1"], "k3s_agent": ["k3s-2"]}, "standard", True),
+    # The platform on k3s (lanying_im_runtime): no im_app or im_gateway host, the images built outside.
+    "on k3s": ({"im_db": ["db-1"], "im_build": ["build-1"], "monitoring": ["mon-1"], "k3s_server": ["k3s-1"],
+                "k3s_agent": ["k3s-2"]}, "small", False, {"lanying_im_runtime": "k3s"}),
 }
 IMAGES = {"synapse": "registry.example.com:5000/lanying/synapse:1.0",
           "gateway": "registry.example.com:5000/lanying/gateway:1.0"}
@@ -38,13 +41,14 @@ def kubernetes_minor():
 
 
 def render(tmp_path, layout, **extra):
-    groups, workers, autoscale = LAYOUTS[layout]
+    groups, workers, autoscale = LAYOUTS[layout][:3]
     names = sorted({h for members in groups.values() for h in members})
     hosts = {name: local_host(number) for number, name in enumerate(names, start=10)}
     settings = {"lanying_im_server_name": "chat.example.com", "lanying_im_topology": {"workers": workers},
                 "lanying_im_secrets_dir": str(tmp_path / ".secrets"), "lanying_im_pki_dir": str(tmp_path / ".pki"),
                 "k3s_platform_apply": False, "k3s_platform_render_dir": str(tmp_path / "objects"),
                 "k3s_platform_images": IMAGES, "k3s_autoscale": autoscale}
+    settings.update(LAYOUTS[layout][3] if len(LAYOUTS[layout]) > 3 else {})
     settings.update(extra)
     inventory = {"all": {"vars": settings, "children": {
         group: {"hosts": {name: hosts[name] for name in members}} for group, members in groups.items()}}}
@@ -86,7 +90,7 @@ def test_every_object_is_valid_for_the_cluster_version(rendered):
     kinds = sorted({kind for kind, name in found})
     expected = ["ConfigMap", "Deployment", "Namespace", "NetworkPolicy", "PersistentVolumeClaim",
                 "PodDisruptionBudget", "Secret", "Service"]
-    if layout == "small":
+    if layout in ("small", "on k3s"):
         expected = sorted(expected + ["StatefulSet"])
     if layout == "standard":
         expected = sorted(expected + ["HorizontalPodAutoscaler"])
@@ -174,3 +178,9 @@ def test_bad_input_is_refused_before_the_cluster_is_contacted(tmp_path, change, 
     output = " ".join(str(failed.value).split())
     assert message in output, output[-2000:]
     assert not (tmp_path / "objects").exists()
+
+
+def test_on_k3s_a_gateway_pod_per_node(render_once):
+    layout, tmp_path, found, output = render_once("on k3s")
+    assert found[("Deployment", "gateway")]["spec"]["replicas"] == 2
+    assert found[("Service", "gateway")]["spec"]["type"] == "LoadBalancer"

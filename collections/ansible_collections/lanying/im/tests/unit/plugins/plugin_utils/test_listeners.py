@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
@@ -214,3 +216,79 @@ def test_a_backup_port_clashes_like_any_other():
         build_topology(BACKUP, dict(SPEC, ports={"backup_server": 9187}), ADDRESSES)
     with pytest.raises(TopologyError, match="port 5000 on host reg is used twice"):
         build_topology(BACKUP, dict(SPEC, ports={"backup_media": 5000}), ADDRESSES)
+
+
+# The platform on the cluster (lanying_im_runtime k3s): no im_app or im_gateway host, the images built
+# outside the cluster.
+ON_K3S = {"all": ["reg", "db", "build", "s1", "a1"], "im_db": ["db"], "im_registry": ["reg"], "im_build": ["build"],
+          "k3s_server": ["s1"], "k3s_agent": ["a1"], "monitoring": ["db"]}
+ON_K3S_ADDRESSES = {"reg": "10.0.0.1", "db": "10.0.0.3", "build": "10.0.0.5", "s1": "10.0.1.1", "a1": "10.0.1.4"}
+
+
+def test_on_k3s_synapse_and_the_gateway_leave_the_hosts():
+    model = build_topology(ON_K3S, dict(SPEC, workers="small"), ON_K3S_ADDRESSES, runtime="k3s")
+    where = model["placement"]
+    assert model["runtime"] == "k3s"
+    assert (where["synapse"], where["gateway"], where["nginx_exporter"], where["media_store"]) == ([], [], [], [])
+    # The Docker engine builds the images outside the cluster; the cluster's plays run on its nodes.
+    assert (where["docker"], where["build"]) == (["build"], ["build"])
+    assert (where["cluster_server"], where["cluster_agent"], where["chat_cluster"]) == (["s1"], ["a1"], ["s1"])
+    assert where["probe"] == []
+    assert model["stateful"] == {"database": "db", "main": "k3s", "media": "k3s"}
+    found = table(model)
+    # No Synapse or gateway listener on a host, but ServiceLB's public ports on every node.
+    assert not [e for e in model["listeners"] if e["component"].startswith("synapse")]
+    assert found[("s1", "gateway", "https")]["public"] and found[("a1", "gateway", "http")]["port"] == 80
+    assert ("s1", "gateway", "status") not in found and ("s1", "nginx_exporter", "nginx_exporter") not in found
+    # The pods reach the data tier from their node's address; the nodes pull from the registry.
+    assert found[("db", "postgres", "postgres")]["clients"] == ["a1", "s1"]
+    assert found[("db", "redis", "redis")]["client_addresses"] == ["10.0.1.4", "10.0.1.1"]
+    assert found[("reg", "registry", "registry")]["clients"] == ["a1", "build", "s1"]
+    assert model["database"]["clients"] == ["a1", "s1"]
+    assert ("build", "docker", "docker_metrics") in found and ("s1", "docker", "docker_metrics") not in found
+    # Prometheus scrapes no Synapse process or gateway exporter on a host (the pods are the cluster's).
+    jobs = {job["name"] for job in model["monitoring"]["scrape_jobs"]}
+    assert "synapse" not in jobs and "nginx" not in jobs and "node" in jobs
+    # The processes and their routes stay in the model, for the cluster's objects.
+    assert [i["name"] for i in model["instances"] if i["kind"] == "main"] == ["synapse-main"]
+    assert model["upstreams"]["main"]["servers"]
+
+
+def test_on_docker_the_cluster_keys_are_empty():
+    where = build_topology(K3S, SPEC, K3S_ADDRESSES)["placement"]
+    assert (where["cluster_server"], where["cluster_agent"], where["chat_cluster"]) == ([], [], [])
+    assert where["synapse"] and where["gateway"]
+
+
+@pytest.mark.parametrize("groups, spec, message", [
+    (ON_K3S, SPEC, None),
+    (dict(ON_K3S, k3s_server=[]), SPEC,
+     "lanying_im_runtime is k3s, but the inventory group k3s_server has no host"),
+    (dict(ON_K3S, im_app=["a1"]), SPEC, "the inventory group im_app must be empty, and lists a1"),
+    (dict(ON_K3S, im_gateway=["reg"]), SPEC, "the inventory group im_gateway must be empty, and lists reg"),
+    (dict(ON_K3S, im_build=[]), SPEC, "the inventory group im_build has no host"),
+    (dict(ON_K3S, im_build=["a1"]), SPEC, "im_build's host a1 is a k3s node"),
+    (ON_K3S, dict(SPEC, stateful={"main": "s1"}), "lanying_im_topology.stateful.main is 's1'"),
+])
+def test_on_k3s_bad_inventories(groups, spec, message):
+    if message is None:
+        build_topology(groups, spec, ON_K3S_ADDRESSES, runtime="k3s")
+    else:
+        with pytest.raises(TopologyError, match=re.escape(message)):
+            build_topology(groups, spec, ON_K3S_ADDRESSES, runtime="k3s")
+
+
+def test_on_k3s_images_named_need_no_build_host():
+    spec = dict(SPEC, images={"synapse": "reg:5000/lanying/synapse:1", "gateway": "reg:5000/lanying/gateway:1"})
+    where = build_topology(dict(ON_K3S, im_build=[]), spec, ON_K3S_ADDRESSES, runtime="k3s")["placement"]
+    assert (where["docker"], where["build"]) == ([], [])
+
+
+def test_an_unknown_runtime_is_refused():
+    with pytest.raises(TopologyError, match=re.escape("lanying_im_runtime is 'kubernetes'; it must be one of: docker")):
+        build_topology(FOUR_HOSTS, SPEC, ADDRESSES, runtime="kubernetes")
+
+
+def test_on_k3s_the_gateway_ports_clash_with_a_node_listener():
+    with pytest.raises(TopologyError, match="port 9100 on host s1 is used twice"):
+        build_topology(ON_K3S, dict(SPEC, ports={"https": 9100}), ON_K3S_ADDRESSES, runtime="k3s")
