@@ -123,14 +123,21 @@ stage_molecule() {
   fi
   return $status
 }
-# The quick scenario first, the platform last.
+# The quick scenario first, the platform last. The k3s scenario runs only where the k3s release's files
+# are at hand (LANYING_K3S_AIRGAP_DIR); otherwise one line on stderr says it was skipped and why.
 molecule_scenarios() {
-  local file name
+  local file name dir=${LANYING_K3S_AIRGAP_DIR:-}
   [ -f molecule/quick/molecule.yml ] && echo quick
   for file in molecule/*/molecule.yml; do
     name=$(basename "$(dirname "$file")")
-    [ "$name" = quick ] || echo "$name"
+    if [ "$name" = k3s ] && ! { [ -n "$dir" ] && [ -f "$dir/k3s" ] && [ -f "$dir/sha256sum-amd64.txt" ] \
+                                && [ -f "$dir/k3s-airgap-images-amd64.tar.zst" ]; }; then
+      echo "[molecule] k3s: skipped - LANYING_K3S_AIRGAP_DIR does not name a directory with the k3s release's k3s, k3s-airgap-images-amd64.tar.zst and sha256sum-amd64.txt" >&2
+      continue
+    fi
+    [ "$name" = quick ] || [ "$name" = platform ] || echo "$name"
   done
+  [ -f molecule/platform/molecule.yml ] && echo platform
 }
 
 # Runs the given stages in order; each appends "stage|seconds|result" to $timings_file.
