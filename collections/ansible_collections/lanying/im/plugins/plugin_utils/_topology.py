@@ -266,8 +266,7 @@ def _runtime_groups(groups, runtime, spec):
             _fail("lanying_im_runtime is k3s, so Synapse and the gateway run on the cluster (k3s_server, k3s_agent); "
                   "the inventory group %s must be empty, and lists %s" % (name, ", ".join(groups[name])))
     build = list(groups.get("im_build") or [])
-    images = spec.get("images") if isinstance(spec, dict) and isinstance(spec.get("images"), dict) else {}
-    if not build and not (images.get("synapse") and images.get("gateway")):
+    if not build and not (spec["images"].get("synapse") and spec["images"].get("gateway")):
         _fail("lanying_im_runtime is k3s, and the inventory group im_build has no host: the platform's images are "
               "built there, by a Docker engine outside the cluster; name one host in im_build (or both images in "
               "lanying_im_topology.images)")
