@@ -456,6 +456,15 @@ def k8s_objects(model, settings):
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "enableServiceLinks": False,
                 "automountServiceAccountToken": False,
+                # The load balancer answers only on nodes that run a gateway pod (the Local traffic policy): at
+                # most one more on any node than on another, so that with a replica per node every node
+                # answers. A surge pod of a rollout still fits (skew 1); a cordoned node (an upgrade's drain)
+                # does not count, so its pod starts elsewhere.
+                "topologySpreadConstraints": [{
+                    "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+                    "nodeTaintsPolicy": "Honor",
+                    "labelSelector": {"matchLabels": {"app.kubernetes.io/part-of": PART_OF,
+                                                      "app.kubernetes.io/instance": "gateway"}}}],
                 "containers": [{
                     "name": "nginx",
                     "image": images["gateway"],

@@ -234,6 +234,15 @@ def test_the_gateway_is_a_load_balancer_that_keeps_client_addresses():
     assert by_kind(found, "Deployment")["gateway"]["spec"]["replicas"] == 3
 
 
+def test_the_gateway_pods_spread_over_the_nodes():
+    """With the Local traffic policy only nodes with a gateway pod answer: one per node, surge allowed."""
+    gateway = by_kind(objects("small")[1], "Deployment")["gateway"]["spec"]
+    spread = gateway["template"]["spec"]["topologySpreadConstraints"]
+    assert spread == [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+                       "nodeTaintsPolicy": "Honor", "labelSelector": gateway["selector"]}]
+    assert gateway["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+
+
 def test_network_policies_allow_what_the_firewall_allows():
     model, found = objects("small")
     policies = by_kind(found, "NetworkPolicy")
