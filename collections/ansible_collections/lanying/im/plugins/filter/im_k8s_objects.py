@@ -39,8 +39,12 @@ options:
         C(gateway_tls) (file name to content); C(autoscale_max), C(autoscale_cpu_percent);
         C(gateway_replicas) (null - one per C(im_gateway) host); C(resources) (per kind - C(main), C(sync),
         C(client_reader), C(media), C(worker), C(gateway) - C(requests) and C(limits) of C(cpu) and
-        C(memory)); C(media_size); C(storage_class); C(synapse_uid); C(database_addresses),
-        C(monitoring_addresses) (addresses outside the cluster the policies allow).
+        C(memory)); C(media_size); C(storage_class); C(synapse_uid); C(database_addresses) (addresses
+        outside the cluster the policies allow);
+        C(prometheus_access) (true - a ServiceAccount C(prometheus) that may list the namespace's pods and use
+        their proxy, its token in the Secret C(prometheus-token), and the Synapse pods' metrics port open to
+        C(metrics_from), the nodes' addresses, and to the first two addresses of each of C(node_pod_networks),
+        the nodes' pod networks: where the API server's connections to the pods come from).
     type: dict
     required: true
 """

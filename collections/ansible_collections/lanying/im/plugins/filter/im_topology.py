@@ -55,10 +55,13 @@ options:
     default: 5000
   k3s:
     description:
-      - The k3s cluster of the C(k3s_server) and C(k3s_agent) groups - C(api_port) (C(k3s_api_port), default 6443)
-        and C(pod_networks) (the pods' networks, a list or the comma-separated C(cluster-cidr) of k3s, default
-        10.42.0.0/16; IPv6 ones are left out). The nodes' listeners (API, etcd, kubelet, VXLAN) join the model,
-        the API and the kubelets open to the pods' networks too.
+      - The k3s cluster of the C(k3s_server) and C(k3s_agent) groups - C(api_port) (C(k3s_api_port), default 6443),
+        C(pod_networks) (the pods' networks, a list or the comma-separated C(cluster-cidr) of k3s, default
+        10.42.0.0/16; IPv6 ones are left out), C(api_endpoint) (C(k3s_api_endpoint), default empty - the first
+        server) and C(namespace) (C(k3s_platform_namespace), default C(lanying-im)). The nodes' listeners (API,
+        etcd, kubelet, VXLAN) join the model, the API and the kubelets open to the pods' networks too; with the
+        k3s runtime and a C(monitoring) host, the API admits that host, whose Prometheus finds the Synapse pods
+        there.
     type: dict
     default: {}
   runtime:
@@ -110,7 +113,9 @@ _value:
       connections_needed, from the number of Synapse processes); C(monitoring) (C(prometheus), the first
       C(monitoring) host or null, and C(scrape_jobs), a list of job name and targets (host, port, labels) covering
       every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
-      Prometheus and Alertmanager).
+      Prometheus and Alertmanager; with the k3s runtime the C(synapse) job has no targets but C(kubernetes) -
+      C(api_server) (host:port), C(namespace), C(selector), C(port_name), C(metrics_path), C(service_account)
+      and C(token_secret): the pods are found and scraped through the API server's pod proxy).
     - C(placement) (component to the hosts that run it, for synapse, gateway, postgres, redis, registry, docker,
       build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager,
       probe, log_shipper (every host), log_receiver (the C(logging) group), backup_repository (the first host of

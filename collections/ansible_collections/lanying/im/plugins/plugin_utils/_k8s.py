@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import ipaddress
 import json
 import re
 
+from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import pod_scrape_job
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import synapse_settings
 
 # Worker types whose processes are interchangeable: one Deployment with replicas (the others are named
@@ -65,7 +67,13 @@ DEFAULT_SETTINGS = {
     "storage_class": None,
     "synapse_uid": 991,
     "database_addresses": [],
-    "monitoring_addresses": [],
+    # Prometheus outside the cluster scrapes the Synapse pods through the API server's pod proxy: a
+    # ServiceAccount that may only list the namespace's pods and use their proxy, and the metrics port
+    # open to where the API server's connections come from - the nodes' addresses (metrics_from) and, per
+    # node, its pod network's first two addresses (flannel's VXLAN interface and the pods' bridge).
+    "prometheus_access": False,
+    "metrics_from": [],
+    "node_pod_networks": [],
 }
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -308,6 +316,40 @@ def _tcp(*numbers):
     return [{"protocol": "TCP", "port": number} for number in numbers]
 
 
+def _metrics_sources(settings):
+    """Where the API server's connections to the pods come from (see DEFAULT_SETTINGS)."""
+    sources = [str(address) for address in settings["metrics_from"]]
+    for network in settings["node_pod_networks"]:
+        try:
+            parsed = ipaddress.ip_network(str(network), strict=False)
+        except ValueError:
+            raise K8sError("k3s objects: node_pod_networks names %r, which is not a network such as 10.42.1.0/24"
+                           % (network,))
+        sources += [str(parsed.network_address), str(parsed.network_address + 1)]
+    if not sources:
+        raise K8sError("k3s objects: prometheus_access needs metrics_from or node_pod_networks (where the API "
+                       "server's connections to the pods come from)")
+    return sorted(set(sources), key=lambda a: ipaddress.ip_network(a if "/" in a else a + "/32", strict=False))
+
+
+def _prometheus_access(namespace, job):
+    """The account Prometheus lists the pods and reads their metrics with, and its long-lived token."""
+    name, labels = job["service_account"], _labels("prometheus", job["service_account"])
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(name, namespace, labels),
+         "automountServiceAccountToken": False},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": _meta(name, namespace, labels),
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+                   {"apiGroups": [""], "resources": ["pods/proxy"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": _meta(name, namespace, labels),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]},
+        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+         "metadata": dict(_meta(job["token_secret"], namespace, labels),
+                          annotations={"kubernetes.io/service-account.name": name})},
+    ]
+
+
 def _network_policies(model, settings, namespace, workers):
     ports = model["ports"]
     dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -318,8 +360,8 @@ def _network_policies(model, settings, namespace, workers):
     if workers:
         synapse_ingress.append({"from": [_peer("synapse")], "ports": _tcp(ports["replication"])})
         synapse_egress.append({"to": [_peer("synapse")], "ports": _tcp(ports["replication"])})
-    if settings["monitoring_addresses"]:
-        synapse_ingress.append({"from": _blocks(settings["monitoring_addresses"]), "ports": _tcp(ports["metrics"])})
+    if settings["prometheus_access"]:
+        synapse_ingress.append({"from": _blocks(_metrics_sources(settings)), "ports": _tcp(ports["metrics"])})
     if settings["database_addresses"]:
         synapse_egress.append({"to": _blocks(settings["database_addresses"]),
                                "ports": _tcp(model["database"]["port"], model["redis"]["port"])})
@@ -499,4 +541,6 @@ def k8s_objects(model, settings):
                     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {
                         "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": "gateway"}}}})
     objects += _network_policies(model, settings, namespace, workers)
+    if settings["prometheus_access"]:
+        objects += _prometheus_access(namespace, pod_scrape_job("", namespace)["kubernetes"])
     return objects

@@ -161,10 +161,12 @@ def listeners(instances, groups, ports, registry_port, where, k3s=None):
     servers = where["k3s_server"]
     nodes = servers + where["k3s_agent"]
     k3s = k3s or {"api_port": 6443, "pod_networks": []}
+    # With the platform on the cluster, Prometheus finds and scrapes the pods through the API.
+    api_clients = nodes + ([h for h in where["prometheus"] if h not in nodes] if where.get("cluster_server") else [])
     for host in servers:
         # Every node registers and talks to the API; pods reach it too (the kubernetes Service). Operators
         # come through a load balancer or firewall_allow.
-        found.append(_listener("k3s", "api", host, k3s["api_port"], nodes, networks=k3s["pod_networks"]))
+        found.append(_listener("k3s", "api", host, k3s["api_port"], api_clients, networks=k3s["pod_networks"]))
         found.append(_listener("k3s", "etcd_client", host, K3S_PORTS["k3s_etcd_client"], servers))
         found.append(_listener("k3s", "etcd_peer", host, K3S_PORTS["k3s_etcd_peer"], servers))
     for host in nodes:

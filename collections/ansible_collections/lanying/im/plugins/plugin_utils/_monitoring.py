@@ -78,3 +78,20 @@ def scrape_jobs(instances, groups, ports):
         ("alertmanager", by_name.get("alertmanager", [])),
     ]
     return [{"name": name, "targets": targets} for name, targets in jobs if targets]
+
+
+# The pods' labels the k3s objects set (lanying.im.plugins.plugin_utils._k8s).
+SYNAPSE_POD_SELECTOR = "app.kubernetes.io/part-of=lanying-im,app.kubernetes.io/name=synapse"
+
+
+def pod_scrape_job(api_server, namespace):
+    """The Synapse job of the platform on k3s: its pods found and scraped through the cluster's API.
+
+    Pod addresses are reachable from the cluster's nodes only; Prometheus, outside the cluster, lists the
+    pods of ``namespace`` at ``api_server`` (host:port) and reads each one's metrics port through the API
+    server's pod proxy, with the token of a ServiceAccount that may do only that (``token_secret``).
+    """
+    return {"name": "synapse", "targets": [],
+            "kubernetes": {"api_server": api_server, "namespace": namespace, "selector": SYNAPSE_POD_SELECTOR,
+                           "port_name": "metrics", "metrics_path": "/_synapse/metrics",
+                           "service_account": "prometheus", "token_secret": "prometheus-token"}}

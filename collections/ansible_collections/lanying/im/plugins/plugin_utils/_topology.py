@@ -21,6 +21,7 @@ from ansible_collections.lanying.im.plugins.plugin_utils._listeners import (
 from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
     MONITORING_PORTS,
     monitoring_endpoints,
+    pod_scrape_job,
     scrape_jobs,
 )
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import (
@@ -225,7 +226,8 @@ def _check_addresses(addresses, registry_port):
 
 def _check_k3s(k3s):
     """The cluster's API port and its pods' IPv4 networks (the firewall admits them to the API and kubelets)."""
-    k3s = dict({"api_port": 6443, "pod_networks": ["10.42.0.0/16"]}, **(k3s or {}))
+    k3s = dict({"api_port": 6443, "pod_networks": ["10.42.0.0/16"], "namespace": "lanying-im", "api_endpoint": ""},
+               **(k3s or {}))
     port = k3s["api_port"]
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         _fail("k3s_api_port is %r; it must be a port number from 1 to 65535" % (port,))
@@ -240,7 +242,14 @@ def _check_k3s(k3s):
             _fail("k3s_server_config cluster-cidr names %r, which is not a network such as 10.42.0.0/16" % (network,))
         if parsed.version == 4:
             found.append(str(parsed))
-    return {"api_port": port, "pod_networks": found}
+    namespace = k3s["namespace"]
+    if not isinstance(namespace, str) or not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", namespace):
+        _fail("k3s_platform_namespace is %r; it must be a Kubernetes namespace name (lower-case letters, digits and "
+              "'-', at most 63)" % (namespace,))
+    endpoint = k3s["api_endpoint"] or ""
+    if not isinstance(endpoint, str) or not re.match(r"^[A-Za-z0-9.:\[\]-]*$", endpoint):
+        _fail("k3s_api_endpoint is %r; it must be a host name or address (or empty: the first server)" % (endpoint,))
+    return {"api_port": port, "pod_networks": found, "namespace": namespace, "api_endpoint": endpoint}
 
 
 def _runtime_groups(groups, runtime, spec):
@@ -292,6 +301,14 @@ def _on_cluster(where, groups):
                  cluster_server=list(where["k3s_server"]), cluster_agent=list(where["k3s_agent"]),
                  chat_cluster=list(where["k3s_server"])[:1])
     return where
+
+
+def _api_address(k3s, where, addresses):
+    """host:port of the cluster's API as Prometheus reaches it: k3s_api_endpoint, else the first server."""
+    host = k3s["api_endpoint"] or addresses.get(where["k3s_server"][0]) or where["k3s_server"][0]
+    if ":" in host and not host.startswith("["):
+        host = "[%s]" % host
+    return "%s:%d" % (host, k3s["api_port"])
 
 
 def _stateful_host(stateful, key, members):
@@ -427,6 +444,8 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
         "ports": dict(ports),
         "monitoring": {
             "prometheus": (groups.get("monitoring") or [None])[0],
-            "scrape_jobs": scrape_jobs(host_instances, host_groups, ports),
+            "scrape_jobs": scrape_jobs(host_instances, host_groups, ports) + (
+                [pod_scrape_job(_api_address(k3s, where, addresses), k3s["namespace"])]
+                if nodes and groups.get("monitoring") else []),
         },
     }

@@ -15,7 +15,8 @@ def local_host(number, **extra):
 
 
 def run_playbook(workdir, playbook, *options):
-    """Run lanying.im.<playbook> against workdir/hosts.yml; returns (exit status, combined output).
+    """Run lanying.im.<playbook> (or a playbook file, *.yml) against workdir/hosts.yml; returns (exit status,
+    combined output).
 
     Ansible's own settings only (no project ansible.cfg): an empty configuration file in workdir.
     """
@@ -24,6 +25,6 @@ def run_playbook(workdir, playbook, *options):
     env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1",
                ANSIBLE_FORCE_COLOR="0")
     argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(workdir / "hosts.yml"),
-            "lanying.im." + playbook] + list(options)
+            playbook if playbook.endswith(".yml") else "lanying.im." + playbook] + list(options)
     result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, cwd=workdir)
     return result.returncode, result.stdout + result.stderr

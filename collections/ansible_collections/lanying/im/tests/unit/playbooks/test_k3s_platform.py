@@ -94,6 +94,9 @@ def test_every_object_is_valid_for_the_cluster_version(rendered):
         expected = sorted(expected + ["StatefulSet"])
     if layout == "standard":
         expected = sorted(expected + ["HorizontalPodAutoscaler"])
+    if layout == "on k3s":
+        # Prometheus's account (it scrapes the pods through the API; the other layouts run Synapse on hosts).
+        expected = sorted(expected + ["Role", "RoleBinding", "ServiceAccount"])
     assert kinds == expected
 
 
@@ -184,3 +187,9 @@ def test_on_k3s_a_gateway_pod_per_node(render_once):
     layout, tmp_path, found, output = render_once("on k3s")
     assert found[("Deployment", "gateway")]["spec"]["replicas"] == 2
     assert found[("Service", "gateway")]["spec"]["type"] == "LoadBalancer"
+    # The Synapse pods' metrics port answers the API server's proxy, from the nodes (k3s-1, k3s-2); no
+    # cluster here, so no node's pod network is known.
+    synapse = found[("NetworkPolicy", "synapse")]["spec"]
+    metrics = [rule["from"] for rule in synapse["ingress"] if rule["ports"][0]["port"] == 9000]
+    assert metrics == [[{"ipBlock": {"cidr": "10.0.0.12/32"}}, {"ipBlock": {"cidr": "10.0.0.13/32"}}]]
+    assert found[("Secret", "prometheus-token")]["type"] == "kubernetes.io/service-account-token"

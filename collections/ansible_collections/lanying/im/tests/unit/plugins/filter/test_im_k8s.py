@@ -51,7 +51,8 @@ def settings(model, **extra):
               "synapse_secret_files": {"secrets.yaml": "macaroon_secret_key: s\n", "signing.key": "ed25519 a_x k"},
               "gateway_files": {"nginx.conf": "events {}\n"},
               "gateway_tls": {"tls.crt": "certificate", "tls.key": "key"},
-              "database_addresses": ["10.0.0.9"], "monitoring_addresses": ["10.0.0.8"]}
+              "database_addresses": ["10.0.0.9"], "prometheus_access": True, "metrics_from": ["10.0.0.8"],
+              "node_pod_networks": ["10.42.1.0/24", "10.42.0.0/24"]}
     result.update(extra)
     return result
 
@@ -79,14 +80,18 @@ def test_every_object_is_valid_for_the_cluster_version(layout, autoscale):
 
 
 @pytest.mark.parametrize("layout, autoscale, expected", [
-    ("one host", False, {"Namespace": 1, "Secret": 2, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 2,
-                         "Service": 2, "PodDisruptionBudget": 1, "NetworkPolicy": 3}),
-    ("small", False, {"Namespace": 1, "Secret": 2, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 7,
-                      "StatefulSet": 2, "Service": 11, "PodDisruptionBudget": 3, "NetworkPolicy": 3}),
-    ("small", True, {"Namespace": 1, "Secret": 2, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 9,
-                     "Service": 9, "PodDisruptionBudget": 3, "HorizontalPodAutoscaler": 2, "NetworkPolicy": 3}),
-    ("standard", False, {"Namespace": 1, "Secret": 2, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 8,
-                         "StatefulSet": 2, "Service": 14, "PodDisruptionBudget": 3, "NetworkPolicy": 3}),
+    ("one host", False, {"Namespace": 1, "Secret": 3, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 2,
+                         "Service": 2, "PodDisruptionBudget": 1, "NetworkPolicy": 3,
+                         "ServiceAccount": 1, "Role": 1, "RoleBinding": 1}),
+    ("small", False, {"Namespace": 1, "Secret": 3, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 7,
+                      "StatefulSet": 2, "Service": 11, "PodDisruptionBudget": 3, "NetworkPolicy": 3,
+                         "ServiceAccount": 1, "Role": 1, "RoleBinding": 1}),
+    ("small", True, {"Namespace": 1, "Secret": 3, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 9,
+                     "Service": 9, "PodDisruptionBudget": 3, "HorizontalPodAutoscaler": 2, "NetworkPolicy": 3,
+                         "ServiceAccount": 1, "Role": 1, "RoleBinding": 1}),
+    ("standard", False, {"Namespace": 1, "Secret": 3, "ConfigMap": 2, "PersistentVolumeClaim": 1, "Deployment": 8,
+                         "StatefulSet": 2, "Service": 14, "PodDisruptionBudget": 3, "NetworkPolicy": 3,
+                         "ServiceAccount": 1, "Role": 1, "RoleBinding": 1}),
 ])
 def test_object_kinds_per_layout(layout, autoscale, expected):
     found = objects(layout, autoscale)[1]
@@ -234,6 +239,30 @@ def test_the_gateway_is_a_load_balancer_that_keeps_client_addresses():
     assert by_kind(found, "Deployment")["gateway"]["spec"]["replicas"] == 3
 
 
+def test_prometheus_may_list_the_pods_and_read_their_metrics_and_nothing_else():
+    found = objects("small")[1]
+    account = by_kind(found, "ServiceAccount")["prometheus"]
+    assert account["automountServiceAccountToken"] is False
+    assert by_kind(found, "Role")["prometheus"]["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods/proxy"], "verbs": ["get"]}]
+    binding = by_kind(found, "RoleBinding")["prometheus"]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "prometheus"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "lanying-im"}]
+    token = by_kind(found, "Secret")["prometheus-token"]
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert token["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "prometheus"}
+    # Without Prometheus: no account, and the metrics port open to nobody.
+    found = objects("small", prometheus_access=False)[1]
+    assert "ServiceAccount" not in {item["kind"] for item in found}
+    synapse = by_kind(found, "NetworkPolicy")["synapse"]["spec"]
+    assert not [r for r in synapse["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 9000}]]
+    with pytest.raises(AnsibleFilterError, match="node_pod_networks names 'ten'"):
+        objects("small", node_pod_networks=["ten"])
+    with pytest.raises(AnsibleFilterError, match="prometheus_access needs metrics_from or node_pod_networks"):
+        objects("small", metrics_from=[], node_pod_networks=[])
+
+
 def test_the_gateway_pods_spread_over_the_nodes():
     """With the Local traffic policy only nodes with a gateway pod answer: one per node, surge allowed."""
     gateway = by_kind(objects("small")[1], "Deployment")["gateway"]["spec"]
@@ -252,8 +281,11 @@ def test_network_policies_allow_what_the_firewall_allows():
     client = next(r for r in synapse["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 8008}])
     assert client["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "lanying-im",
                                                                "app.kubernetes.io/name": "gateway"}}}]
+    # Prometheus's requests come through the API server's pod proxy: from the nodes, and from each node's
+    # flannel interface and pod bridge.
     metrics = next(r for r in synapse["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 9000}])
-    assert metrics["from"] == [{"ipBlock": {"cidr": "10.0.0.8/32"}}]
+    assert metrics["from"] == [{"ipBlock": {"cidr": "%s/32" % a}}
+                               for a in ("10.0.0.8", "10.42.0.0", "10.42.0.1", "10.42.1.0", "10.42.1.1")]
     data = next(r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "10.0.0.9/32"}}])
     assert data["ports"] == [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}]
     out = [r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]]

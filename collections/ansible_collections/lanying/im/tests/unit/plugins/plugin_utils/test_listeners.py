@@ -246,9 +246,24 @@ def test_on_k3s_synapse_and_the_gateway_leave_the_hosts():
     assert found[("reg", "registry", "registry")]["clients"] == ["a1", "build", "s1"]
     assert model["database"]["clients"] == ["a1", "s1"]
     assert ("build", "docker", "docker_metrics") in found and ("s1", "docker", "docker_metrics") not in found
-    # Prometheus scrapes no Synapse process or gateway exporter on a host (the pods are the cluster's).
-    jobs = {job["name"] for job in model["monitoring"]["scrape_jobs"]}
-    assert "synapse" not in jobs and "nginx" not in jobs and "node" in jobs
+    # Prometheus scrapes no Synapse process or gateway exporter on a host: it finds the Synapse pods
+    # through the cluster's API (at the first server), which admits the monitoring host.
+    jobs = {job["name"]: job for job in model["monitoring"]["scrape_jobs"]}
+    assert "nginx" not in jobs and "node" in jobs
+    assert jobs["synapse"]["targets"] == []
+    assert jobs["synapse"]["kubernetes"]["api_server"] == "10.0.1.1:6443"
+    assert jobs["synapse"]["kubernetes"]["namespace"] == "lanying-im"
+    assert found[("s1", "k3s", "api")]["clients"] == ["a1", "db"]
+    model = build_topology(ON_K3S, SPEC, ON_K3S_ADDRESSES, runtime="k3s",
+                           k3s={"api_endpoint": "k8s.example.com", "api_port": 7443, "namespace": "chat"})
+    job = next(j for j in model["monitoring"]["scrape_jobs"] if j["name"] == "synapse")
+    assert (job["kubernetes"]["api_server"], job["kubernetes"]["namespace"]) == ("k8s.example.com:7443", "chat")
+    with pytest.raises(TopologyError, match="k3s_platform_namespace is 'Chat'; it must be a Kubernetes namespace"):
+        build_topology(ON_K3S, SPEC, ON_K3S_ADDRESSES, runtime="k3s", k3s={"namespace": "Chat"})
+    # Without a monitoring host nothing scrapes the pods, and the API admits the nodes only.
+    model = build_topology(dict(ON_K3S, monitoring=[]), SPEC, ON_K3S_ADDRESSES, runtime="k3s")
+    assert "synapse" not in {job["name"] for job in model["monitoring"]["scrape_jobs"]}
+    assert table(model)[("s1", "k3s", "api")]["clients"] == ["a1"]
     # The processes and their routes stay in the model, for the cluster's objects.
     assert [i["name"] for i in model["instances"] if i["kind"] == "main"] == ["synapse-main"]
     assert model["upstreams"]["main"]["servers"]
