@@ -44,7 +44,7 @@ options:
         C(prometheus_access) (true - a ServiceAccount C(prometheus) that may list the namespace's pods and use
         their proxy, its token in the Secret C(prometheus-token), and the Synapse pods' metrics port open to
         C(metrics_from), the nodes' addresses, and to the first two addresses of each of C(node_pod_networks),
-        the nodes' pod networks: where the API server's connections to the pods come from).
+        the nodes' pod networks - where the API server's connections to the pods come from).
     type: dict
     required: true
 """

@@ -115,7 +115,7 @@ _value:
       every host's node exporter, every Synapse process, the data tier, gateway, registry and engine exporters,
       Prometheus and Alertmanager; with the k3s runtime the C(synapse) job has no targets but C(kubernetes) -
       C(api_server) (host:port), C(namespace), C(selector), C(port_name), C(metrics_path), C(service_account)
-      and C(token_secret): the pods are found and scraped through the API server's pod proxy).
+      and C(token_secret) - the pods are listed through the cluster's API and scraped through its pod proxy).
     - C(placement) (component to the hosts that run it, for synapse, gateway, postgres, redis, registry, docker,
       build, node_exporter, postgres_exporter, redis_exporter, nginx_exporter, prometheus, alertmanager,
       probe, log_shipper (every host), log_receiver (the C(logging) group), backup_repository (the first host of
