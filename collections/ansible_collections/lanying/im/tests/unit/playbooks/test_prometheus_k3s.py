@@ -74,7 +74,7 @@ def rendered(tmp_path_factory):
 
 
 def test_the_synapse_pods_are_scraped_through_the_api(rendered):
-    _, config = rendered
+    config = rendered[1]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert "nginx" not in jobs and "node" in jobs
     synapse = jobs["synapse"]
@@ -86,7 +86,7 @@ def test_the_synapse_pods_are_scraped_through_the_api(rendered):
 
 
 def test_promtool_reads_the_configuration(rendered, promtool):
-    config_dir, _ = rendered
+    config_dir = rendered[0]
     # The files the configuration names, as the role installs them.
     for name in ("k3s-token", "k3s-ca.crt", "ca.crt", "metrics-password"):
         (config_dir / name).write_text("placeholder\n")

@@ -59,7 +59,7 @@ def test_each_running_pod_is_a_target_through_the_api_proxy(role_script):
 
 def test_the_file_is_replaced_only_when_it_changes(role_script, tmp_path, monkeypatch):
     module = role_script("prometheus", "lanying_pod_targets.py")
-    _, pods = running_pods()
+    pods = running_pods()[1]
     settings = {"api_server": "10.0.1.1:6443", "namespace": "lanying-im", "selector": "x", "port_name": "metrics",
                 "metrics_path": "/_synapse/metrics", "token_file": "-", "ca_file": "-", "group": "root",
                 "output": str(tmp_path / "synapse.yml")}
