@@ -24,7 +24,7 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import pod_scrape_job
+from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import pod_scrape_jobs
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import synapse_settings
 
 # Worker types whose processes are interchangeable: one Deployment with replicas (the others are named
@@ -48,7 +48,13 @@ DEFAULT_RESOURCES = {
     "media": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
     "worker": {"requests": {"cpu": "50m", "memory": "192Mi"}, "limits": {"memory": "512Mi"}},
     "gateway": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+    "gateway_exporter": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
 }
+
+# The gateway's metrics exporter (Debian's prometheus-nginx-exporter, in the gateway image) runs beside
+# nginx in its pod as an unprivileged user and reads nginx's connection counters on the pod's loopback.
+GATEWAY_EXPORTER = "/usr/bin/prometheus-nginx-exporter"
+NOBODY = 65534
 
 GATEWAY_CAPABILITIES = ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"]
 
@@ -67,7 +73,7 @@ DEFAULT_SETTINGS = {
     "storage_class": None,
     "synapse_uid": 991,
     "database_addresses": [],
-    # Prometheus outside the cluster scrapes the Synapse pods through the API server's pod proxy: a
+    # Prometheus outside the cluster scrapes the Synapse and gateway pods through the API server's pod proxy: a
     # ServiceAccount that may only list the namespace's pods and use their proxy, and the metrics port
     # open to where the API server's connections come from - the nodes' addresses (metrics_from) and, per
     # node, its pod network's first two addresses (flannel's VXLAN interface and the pods' bridge).
@@ -350,6 +356,24 @@ def _prometheus_access(namespace, job):
     ]
 
 
+def _gateway_exporter(model, settings):
+    """The gateway pod's metrics exporter: nginx's counters on the pod's loopback, served on its own port."""
+    port = model["ports"]["nginx_exporter"]
+    return {
+        "name": "exporter",
+        "image": settings["images"]["gateway"],
+        "command": [GATEWAY_EXPORTER,
+                    "--nginx.scrape-uri=http://127.0.0.1:%d/stub_status" % model["gateway"]["ports"]["gateway_status"],
+                    "--web.listen-address=:%d" % port],
+        "ports": [{"name": "metrics", "containerPort": port, "protocol": "TCP"}],
+        # Its own liveness only: an exporter that fails is restarted; it never takes the gateway out of
+        # the load balancer (no readiness of its own).
+        "livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 20, "failureThreshold": 3},
+        "resources": settings["resources"]["gateway_exporter"],
+        "securityContext": _container_security(NOBODY),
+    }
+
+
 def _network_policies(model, settings, namespace, workers):
     ports = model["ports"]
     dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -360,8 +384,11 @@ def _network_policies(model, settings, namespace, workers):
     if workers:
         synapse_ingress.append({"from": [_peer("synapse")], "ports": _tcp(ports["replication"])})
         synapse_egress.append({"to": [_peer("synapse")], "ports": _tcp(ports["replication"])})
+    gateway_ingress = [{"ports": _tcp(ports["https"], ports["http"])}]
     if settings["prometheus_access"]:
-        synapse_ingress.append({"from": _blocks(_metrics_sources(settings)), "ports": _tcp(ports["metrics"])})
+        sources = _blocks(_metrics_sources(settings))
+        synapse_ingress.append({"from": sources, "ports": _tcp(ports["metrics"])})
+        gateway_ingress.append({"from": sources, "ports": _tcp(ports["nginx_exporter"])})
     if settings["database_addresses"]:
         synapse_egress.append({"to": _blocks(settings["database_addresses"]),
                                "ports": _tcp(model["database"]["port"], model["redis"]["port"])})
@@ -379,9 +406,7 @@ def _network_policies(model, settings, namespace, workers):
     return [
         # Nothing in the namespace answers or calls out unless a policy below allows it.
         policy("default-deny", None, [], []),
-        policy("gateway", "gateway",
-               [{"ports": _tcp(ports["https"], ports["http"])}],
-               [dns, {"to": [_peer("synapse")], "ports": _tcp(ports["client"])}]),
+        policy("gateway", "gateway", gateway_ingress, [dns, {"to": [_peer("synapse")], "ports": _tcp(ports["client"])}]),
         policy("synapse", "synapse", synapse_ingress, synapse_egress),
     ]
 
@@ -524,7 +549,7 @@ def k8s_objects(model, settings):
                          "readOnly": True},
                         {"name": "tls", "mountPath": "/etc/lanying/tls", "readOnly": True},
                     ],
-                }],
+                }] + ([_gateway_exporter(model, settings)] if settings["prometheus_access"] else []),
                 "volumes": [{"name": "config", "configMap": {"name": "gateway-config"}},
                             {"name": "tls", "secret": {"secretName": "gateway-tls", "items": [
                                 {"key": "tls.crt", "path": "gateway.crt"},
@@ -542,5 +567,5 @@ def k8s_objects(model, settings):
                         "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": "gateway"}}}})
     objects += _network_policies(model, settings, namespace, workers)
     if settings["prometheus_access"]:
-        objects += _prometheus_access(namespace, pod_scrape_job("", namespace)["kubernetes"])
+        objects += _prometheus_access(namespace, pod_scrape_jobs("", namespace)[0]["kubernetes"])
     return objects

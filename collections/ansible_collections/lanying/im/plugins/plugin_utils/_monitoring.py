@@ -82,16 +82,22 @@ def scrape_jobs(instances, groups, ports):
 
 # The pods' labels the k3s objects set (lanying.im.plugins.plugin_utils._k8s).
 SYNAPSE_POD_SELECTOR = "app.kubernetes.io/part-of=lanying-im,app.kubernetes.io/name=synapse"
+GATEWAY_POD_SELECTOR = "app.kubernetes.io/part-of=lanying-im,app.kubernetes.io/name=gateway"
 
 
-def pod_scrape_job(api_server, namespace):
-    """The Synapse job of the platform on k3s: its pods found and scraped through the cluster's API.
+def pod_scrape_jobs(api_server, namespace):
+    """The jobs of the platform on k3s whose targets are pods, found and scraped through the cluster's API.
 
     Pod addresses are reachable from the cluster's nodes only; Prometheus, outside the cluster, lists the
-    pods of ``namespace`` at ``api_server`` (host:port) and reads each one's metrics port through the API
-    server's pod proxy, with the token of a ServiceAccount that may do only that (``token_secret``).
+    pods of ``namespace`` at ``api_server`` (host:port) and reads each one's port named ``port_name``
+    through the API server's pod proxy, with the token of a ServiceAccount that may do only that
+    (``token_secret``): the Synapse processes' metrics, and the gateway's from its exporter container.
     """
-    return {"name": "synapse", "targets": [],
-            "kubernetes": {"api_server": api_server, "namespace": namespace, "selector": SYNAPSE_POD_SELECTOR,
-                           "port_name": "metrics", "metrics_path": "/_synapse/metrics",
-                           "service_account": "prometheus", "token_secret": "prometheus-token"}}
+    access = {"api_server": api_server, "namespace": namespace, "port_name": "metrics",
+              "service_account": "prometheus", "token_secret": "prometheus-token"}
+    return [
+        {"name": "synapse", "targets": [],
+         "kubernetes": dict(access, selector=SYNAPSE_POD_SELECTOR, metrics_path="/_synapse/metrics")},
+        {"name": "nginx", "targets": [],
+         "kubernetes": dict(access, selector=GATEWAY_POD_SELECTOR, metrics_path="/metrics")},
+    ]

@@ -3,12 +3,13 @@
 """lanying.im pod targets for Prometheus, run by lanying-pod-targets.timer (python3 lanying_pod_targets.py SETTINGS.json).
 
 Prometheus as Debian packages it has no Kubernetes service discovery. With the platform on k3s, this lists
-the Synapse pods through the cluster's API, with the token of Prometheus's own ServiceAccount (it may list
-the namespace's pods and use their proxy, nothing else), and writes them as a file_sd target file: each
-pod's metrics through the API server's pod proxy (pod addresses are reachable from the cluster's nodes
-only), labelled as on Docker hosts - host (the node), process and instance (the pod), worker_type (main
-for the main process). The file is replaced only when it changes; when the API does not answer it stays
-as it was and the exit status is 1. Standard library only.
+the pods of each job (the Synapse processes; the gateway's exporter) through the cluster's API, with the
+token of Prometheus's own ServiceAccount (it may list the namespace's pods and use their proxy, nothing
+else), and writes each job's file_sd target file: each pod's metrics through the API server's pod proxy
+(pod addresses are reachable from the cluster's nodes only), labelled as on Docker hosts - host (the
+node) and instance (the pod), and for Synapse process (the pod) and worker_type (main for the main
+process). A file is replaced only when it changes; when the API does not answer the files stay as they
+were and the exit status is 1. Standard library only.
 """
 
 import grp
@@ -20,7 +21,7 @@ import tempfile
 import urllib.parse
 import urllib.request
 
-HEADER = "# Written by lanying-pod-targets (lanying.im): the Synapse pods of the platform on k3s.\n"
+HEADER = "# Written by lanying-pod-targets (lanying.im): the %s pods of the platform on k3s.\n"
 
 
 def pod_targets(pods, api_server, namespace, port_name, metrics_path):
@@ -34,18 +35,19 @@ def pod_targets(pods, api_server, namespace, port_name, metrics_path):
                  for port in container.get("ports", []) if port.get("name") == port_name]
         if not ports:
             continue
-        labels = meta.get("labels", {})
-        worker_type = "main" if labels.get("lanying.im/kind") == "main" else labels.get("lanying.im/worker-type", "")
-        name = meta["name"]
-        groups.append({"targets": [api_server], "labels": {
-            "__metrics_path__": "/api/v1/namespaces/%s/pods/%s:%d/proxy%s" % (namespace, name, ports[0], metrics_path),
-            "instance": name, "process": name, "host": spec.get("nodeName", ""),
-            "worker_type": worker_type.replace("-", "_")}})
+        name, labels = meta["name"], meta.get("labels", {})
+        target = {"__metrics_path__": "/api/v1/namespaces/%s/pods/%s:%d/proxy%s" % (namespace, name, ports[0],
+                                                                                    metrics_path),
+                  "instance": name, "host": spec.get("nodeName", "")}
+        if labels.get("app.kubernetes.io/name") == "synapse":
+            worker_type = "main" if labels.get("lanying.im/kind") == "main" else labels.get("lanying.im/worker-type", "")
+            target.update(process=name, worker_type=worker_type.replace("-", "_"))
+        groups.append({"targets": [api_server], "labels": target})
     return sorted(groups, key=lambda group: group["labels"]["instance"])
 
 
-def list_pods(settings):
-    query = urllib.parse.urlencode({"labelSelector": settings["selector"]})
+def list_pods(settings, selector):
+    query = urllib.parse.urlencode({"labelSelector": selector})
     request = urllib.request.Request(
         "https://%s/api/v1/namespaces/%s/pods?%s" % (settings["api_server"], settings["namespace"], query),
         headers={"Accept": "application/json"})
@@ -75,17 +77,22 @@ def write_if_changed(path, text, group):
 def main(argv):
     with open(argv[1] if len(argv) > 1 else "/etc/lanying-im/monitoring/prometheus/pod-targets.json") as handle:
         settings = json.load(handle)
-    try:
-        pods = list_pods(settings)
-    except (OSError, ValueError) as err:
-        print("lanying-pod-targets: the cluster's API at %s did not list the pods: %s" % (settings["api_server"], err),
-              file=sys.stderr)
-        return 1
-    groups = pod_targets(pods, settings["api_server"], settings["namespace"], settings["port_name"],
-                         settings["metrics_path"])
-    changed = write_if_changed(settings["output"], HEADER + json.dumps(groups, indent=2, sort_keys=True) + "\n",
-                               settings["group"])
-    print("lanying-pod-targets: %d pods%s" % (len(groups), ", targets updated" if changed else ""))
+    listed = {}
+    for job in settings["jobs"]:
+        try:
+            listed[job["name"]] = list_pods(settings, job["selector"])
+        except (OSError, ValueError) as err:
+            print("lanying-pod-targets: the cluster's API at %s did not list the %s pods: %s"
+                  % (settings["api_server"], job["name"], err), file=sys.stderr)
+            return 1
+    report = []
+    for job in settings["jobs"]:
+        groups = pod_targets(listed[job["name"]], settings["api_server"], settings["namespace"], job["port_name"],
+                             job["metrics_path"])
+        changed = write_if_changed(job["output"], HEADER % job["name"] + json.dumps(groups, indent=2, sort_keys=True)
+                                   + "\n", settings["group"])
+        report.append("%s %d pods%s" % (job["name"], len(groups), " (targets updated)" if changed else ""))
+    print("lanying-pod-targets: " + ", ".join(report))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The Prometheus role's pod lister (files/lanying_pod_targets.py): the Synapse pods on k3s as file_sd targets.
+"""The Prometheus role's pod lister (files/lanying_pod_targets.py): the Synapse and gateway pods on k3s as file_sd
+targets.
 
 The pods are made from the pod templates the k3s objects render (im_k8s_objects), as the cluster would run
 them: the lister must find each one's metrics port and label it as on Docker hosts. Listing them from a
@@ -17,8 +18,8 @@ GROUPS = {"im_db": ["db"], "im_build": ["build"], "monitoring": ["mon"], "k3s_se
 ADDRESSES = {"db": "10.0.0.1", "build": "10.0.0.2", "mon": "10.0.0.3", "s1": "10.0.1.1", "a1": "10.0.1.2"}
 
 
-def running_pods():
-    """One pod per Synapse workload of the small preset on k3s, as the API lists them."""
+def running_pods(component="synapse"):
+    """One pod per workload of a component (synapse, gateway) of the small preset on k3s, as the API lists them."""
     model = build_topology(GROUPS, {"server_name": "chat.example.com", "workers": "small"}, ADDRESSES, runtime="k3s")
     k8s = im_k8s_model(model)
     files = {"homeserver.yaml": "", "log.yaml": "", "ca.crt": ""}
@@ -29,7 +30,7 @@ def running_pods():
         "gateway_tls": {"tls.crt": "", "tls.key": ""}, "prometheus_access": True, "metrics_from": ["10.0.1.1"]})
     pods = []
     for item in objects:
-        if item["kind"] in ("Deployment", "StatefulSet") and item["metadata"]["labels"]["app.kubernetes.io/name"] == "synapse":
+        if item["kind"] in ("Deployment", "StatefulSet") and item["metadata"]["labels"]["app.kubernetes.io/name"] == component:
             template = item["spec"]["template"]
             pods.append({"metadata": {"name": item["metadata"]["name"] + "-0", "labels": template["metadata"]["labels"]},
                          "spec": dict(template["spec"], nodeName="s1"), "status": {"phase": "Running"}})
@@ -57,24 +58,40 @@ def test_each_running_pod_is_a_target_through_the_api_proxy(role_script):
     assert "client_reader" in types
 
 
-def test_the_file_is_replaced_only_when_it_changes(role_script, tmp_path, monkeypatch):
+def test_the_gateway_pods_are_targets_of_the_nginx_job_through_their_exporter(role_script):
     module = role_script("prometheus", "lanying_pod_targets.py")
-    pods = running_pods()[1]
-    settings = {"api_server": "10.0.1.1:6443", "namespace": "lanying-im", "selector": "x", "port_name": "metrics",
-                "metrics_path": "/_synapse/metrics", "token_file": "-", "ca_file": "-", "group": "root",
-                "output": str(tmp_path / "synapse.yml")}
+    model, pods = running_pods("gateway")
+    job = next(j for j in model["monitoring"]["scrape_jobs"] if j["name"] == "nginx")["kubernetes"]
+    groups = module.pod_targets(pods, job["api_server"], job["namespace"], job["port_name"], job["metrics_path"])
+    # The exporter's port of the pod (nginx's own ports are not metrics), labelled with its node and pod only.
+    assert groups == [{"targets": ["10.0.1.1:6443"], "labels": {
+        "__metrics_path__": "/api/v1/namespaces/lanying-im/pods/gateway-0:9113/proxy/metrics",
+        "instance": "gateway-0", "host": "s1"}}]
+
+
+def test_the_files_are_replaced_only_when_they_change(role_script, tmp_path, monkeypatch):
+    module = role_script("prometheus", "lanying_pod_targets.py")
+    pods = {"synapse-selector": running_pods()[1], "gateway-selector": running_pods("gateway")[1]}
+    settings = {"api_server": "10.0.1.1:6443", "namespace": "lanying-im", "token_file": "-", "ca_file": "-",
+                "group": "root", "jobs": [
+                    {"name": "synapse", "selector": "synapse-selector", "port_name": "metrics",
+                     "metrics_path": "/_synapse/metrics", "output": str(tmp_path / "synapse.yml")},
+                    {"name": "nginx", "selector": "gateway-selector", "port_name": "metrics",
+                     "metrics_path": "/metrics", "output": str(tmp_path / "nginx.yml")}]}
     (tmp_path / "settings.json").write_text(json.dumps(settings))
-    monkeypatch.setattr(module, "list_pods", lambda given: pods)
+    monkeypatch.setattr(module, "list_pods", lambda given, selector: pods[selector])
     assert module.main(["lanying_pod_targets.py", str(tmp_path / "settings.json")]) == 0
-    written = (tmp_path / "synapse.yml").read_text()
-    assert json.loads(written.split("\n", 1)[1])[0]["targets"] == ["10.0.1.1:6443"]
-    before = (tmp_path / "synapse.yml").stat().st_ino
+    written = {name: (tmp_path / name).read_text() for name in ("synapse.yml", "nginx.yml")}
+    assert written["nginx.yml"].startswith("# Written by lanying-pod-targets (lanying.im): the nginx pods")
+    assert len(json.loads(written["synapse.yml"].split("\n", 1)[1])) == 8
+    assert json.loads(written["nginx.yml"].split("\n", 1)[1])[0]["labels"]["instance"] == "gateway-0"
+    before = {name: (tmp_path / name).stat().st_ino for name in written}
     assert module.main(["lanying_pod_targets.py", str(tmp_path / "settings.json")]) == 0
-    assert (tmp_path / "synapse.yml").stat().st_ino == before
+    assert {name: (tmp_path / name).stat().st_ino for name in written} == before
 
     # The API away: the targets stay as they were, and the run says why.
-    def unreachable(given):
+    def unreachable(given, selector):
         raise OSError("connection refused")
     monkeypatch.setattr(module, "list_pods", unreachable)
     assert module.main(["lanying_pod_targets.py", str(tmp_path / "settings.json")]) == 1
-    assert (tmp_path / "synapse.yml").read_text() == written
+    assert {name: (tmp_path / name).read_text() for name in written} == written

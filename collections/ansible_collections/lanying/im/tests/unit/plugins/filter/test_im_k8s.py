@@ -252,15 +252,44 @@ def test_prometheus_may_list_the_pods_and_read_their_metrics_and_nothing_else():
     token = by_kind(found, "Secret")["prometheus-token"]
     assert token["type"] == "kubernetes.io/service-account-token"
     assert token["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "prometheus"}
-    # Without Prometheus: no account, and the metrics port open to nobody.
+    # Without Prometheus: no account, no exporter, and the metrics ports open to nobody.
     found = objects("small", prometheus_access=False)[1]
     assert "ServiceAccount" not in {item["kind"] for item in found}
     synapse = by_kind(found, "NetworkPolicy")["synapse"]["spec"]
     assert not [r for r in synapse["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 9000}]]
+    gateway = by_kind(found, "NetworkPolicy")["gateway"]["spec"]
+    assert gateway["ingress"] == [{"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 80}]}]
+    pod = by_kind(found, "Deployment")["gateway"]["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["containers"]] == ["nginx"]
     with pytest.raises(AnsibleFilterError, match="node_pod_networks names 'ten'"):
         objects("small", node_pod_networks=["ten"])
     with pytest.raises(AnsibleFilterError, match="prometheus_access needs metrics_from or node_pod_networks"):
         objects("small", metrics_from=[], node_pod_networks=[])
+
+
+def test_the_gateway_pod_exports_its_metrics_to_the_api_servers_proxy_only():
+    """The exporter beside nginx reads its counters on the pod's loopback, as nobody, read-only."""
+    found = objects("small")[1]
+    pod = by_kind(found, "Deployment")["gateway"]["spec"]["template"]["spec"]
+    nginx, exporter = pod["containers"]
+    assert exporter["image"] == nginx["image"] == IMAGES["gateway"]
+    assert exporter["command"] == ["/usr/bin/prometheus-nginx-exporter",
+                                   "--nginx.scrape-uri=http://127.0.0.1:8081/stub_status", "--web.listen-address=:9113"]
+    assert exporter["ports"] == [{"name": "metrics", "containerPort": 9113, "protocol": "TCP"}]
+    assert "readinessProbe" not in exporter and exporter["livenessProbe"]["tcpSocket"] == {"port": "metrics"}
+    assert exporter["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                           "runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
+                                           "capabilities": {"drop": ["ALL"]}}
+    assert exporter["resources"]["limits"] == {"memory": "64Mi"}
+    # Its port is open to where the API server's proxied connections come from, as Synapse's metrics are.
+    policies = by_kind(found, "NetworkPolicy")
+    metrics = [r for r in policies["gateway"]["spec"]["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 9113}]]
+    synapse = [r for r in policies["synapse"]["spec"]["ingress"] if r["ports"] == [{"protocol": "TCP", "port": 9000}]]
+    assert len(metrics) == 1 and metrics[0]["from"] == synapse[0]["from"]
+    assert {"ipBlock": {"cidr": "10.0.0.8/32"}} in metrics[0]["from"]
+    found = objects("small", resources={"gateway_exporter": {"limits": {"memory": "32Mi"}}})[1]
+    exporter = by_kind(found, "Deployment")["gateway"]["spec"]["template"]["spec"]["containers"][1]
+    assert exporter["resources"]["limits"] == {"memory": "32Mi"}
 
 
 def test_the_gateway_pods_spread_over_the_nodes():
@@ -299,7 +328,7 @@ def test_network_policies_allow_what_the_firewall_allows():
     ({"media_size": "ten"}, r"k3s_media_size is 'ten'; it must be a Kubernetes quantity"),
     ({"autoscale_max": 0}, r"k3s_autoscale_max is 0; it must be a whole number, 1 or more"),
     ({"gateway_replicas": True}, r"k3s_gateway_replicas is True"),
-    ({"resources": {"sink": {}}}, r"k3s_resources: unknown kind 'sink'; kinds: client_reader, gateway, main"),
+    ({"resources": {"sink": {}}}, r"k3s_resources: unknown kind 'sink'; kinds: client_reader, gateway, gateway_exporter, main"),
     ({"resources": {"main": {"limits": {"memory": 512}}}}, r"k3s_resources.main.limits.memory is 512"),
     ({"replicas": 2}, r"unknown setting 'replicas'"),
     ({"images": {"synapse": IMAGES["synapse"]}}, r"no gateway image"),
