@@ -153,9 +153,11 @@ def listeners(instances, groups, ports, registry_port, where, k3s=None):
         found.append(_listener("log_receiver", "logging", host, ports["logging"], where["log_shipper"]))
     for host in where["backup_repository"]:
         # pgBackRest's TLS servers call each other: the database host pushes WAL to the repository host,
-        # which takes backups from the database host. The media store's host sends its snapshots.
+        # which takes backups from the database host. The media store's host sends its snapshots; on k3s the
+        # node that holds the media store's volume, which may be any node of the cluster.
+        media_clients = where.get("media_store") or where.get("cluster_server", []) + where.get("cluster_agent", [])
         found.append(_listener("backup", "pgbackrest", host, ports["backup_server"], where["postgres"]))
-        found.append(_listener("backup", "media", host, ports["backup_media"], where.get("media_store", [])))
+        found.append(_listener("backup", "media", host, ports["backup_media"], media_clients))
         for db in where["postgres"]:
             found.append(_listener("backup", "pgbackrest", db, ports["backup_server"], [host]))
     servers = where["k3s_server"]

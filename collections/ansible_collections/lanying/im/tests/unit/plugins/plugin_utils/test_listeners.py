@@ -233,7 +233,8 @@ def test_on_k3s_synapse_and_the_gateway_leave_the_hosts():
     # The Docker engine builds the images outside the cluster; the cluster's plays run on its nodes.
     assert (where["docker"], where["build"]) == (["build"], ["build"])
     assert (where["cluster_server"], where["cluster_agent"], where["chat_cluster"]) == (["s1"], ["a1"], ["s1"])
-    assert where["probe"] == []
+    # The delivery probe is a client of the load balancer from outside the cluster (the monitoring host).
+    assert where["probe"] == ["db"]
     assert model["stateful"] == {"database": "db", "main": "k3s", "media": "k3s"}
     found = table(model)
     # No Synapse or gateway listener on a host, but ServiceLB's public ports on every node.
@@ -246,13 +247,16 @@ def test_on_k3s_synapse_and_the_gateway_leave_the_hosts():
     assert found[("reg", "registry", "registry")]["clients"] == ["a1", "build", "s1"]
     assert model["database"]["clients"] == ["a1", "s1"]
     assert ("build", "docker", "docker_metrics") in found and ("s1", "docker", "docker_metrics") not in found
-    # Prometheus scrapes no Synapse process or gateway exporter on a host: it finds the Synapse pods
-    # through the cluster's API (at the first server), which admits the monitoring host.
+    # Prometheus scrapes no Synapse process or gateway exporter on a host: it finds the Synapse and gateway
+    # pods through the cluster's API (at the first server), which admits the monitoring host.
     jobs = {job["name"]: job for job in model["monitoring"]["scrape_jobs"]}
-    assert "nginx" not in jobs and "node" in jobs
-    assert jobs["synapse"]["targets"] == []
-    assert jobs["synapse"]["kubernetes"]["api_server"] == "10.0.1.1:6443"
-    assert jobs["synapse"]["kubernetes"]["namespace"] == "lanying-im"
+    assert "node" in jobs
+    for name, selected in (("synapse", "synapse"), ("nginx", "gateway")):
+        assert jobs[name]["targets"] == []
+        assert jobs[name]["kubernetes"]["api_server"] == "10.0.1.1:6443"
+        assert jobs[name]["kubernetes"]["namespace"] == "lanying-im"
+        assert jobs[name]["kubernetes"]["selector"].endswith("app.kubernetes.io/name=" + selected)
+        assert jobs[name]["kubernetes"]["port_name"] == "metrics"
     assert found[("s1", "k3s", "api")]["clients"] == ["a1", "db"]
     model = build_topology(ON_K3S, SPEC, ON_K3S_ADDRESSES, runtime="k3s",
                            k3s={"api_endpoint": "k8s.example.com", "api_port": 7443, "namespace": "chat"})
@@ -260,9 +264,13 @@ def test_on_k3s_synapse_and_the_gateway_leave_the_hosts():
     assert (job["kubernetes"]["api_server"], job["kubernetes"]["namespace"]) == ("k8s.example.com:7443", "chat")
     with pytest.raises(TopologyError, match="k3s_platform_namespace is 'Chat'; it must be a Kubernetes namespace"):
         build_topology(ON_K3S, SPEC, ON_K3S_ADDRESSES, runtime="k3s", k3s={"namespace": "Chat"})
+    # With a backup group: the node that holds the media store's volume sends its snapshots; any node may.
+    model = build_topology(dict(ON_K3S, backup=["reg"]), SPEC, ON_K3S_ADDRESSES, runtime="k3s")
+    assert table(model)[("reg", "backup", "media")]["clients"] == ["a1", "s1"]
     # Without a monitoring host nothing scrapes the pods, and the API admits the nodes only.
     model = build_topology(dict(ON_K3S, monitoring=[]), SPEC, ON_K3S_ADDRESSES, runtime="k3s")
-    assert "synapse" not in {job["name"] for job in model["monitoring"]["scrape_jobs"]}
+    assert model["placement"]["probe"] == ["s1"]
+    assert not {"synapse", "nginx"} & {job["name"] for job in model["monitoring"]["scrape_jobs"]}
     assert table(model)[("s1", "k3s", "api")]["clients"] == ["a1"]
     # The processes and their routes stay in the model, for the cluster's objects.
     assert [i["name"] for i in model["instances"] if i["kind"] == "main"] == ["synapse-main"]
