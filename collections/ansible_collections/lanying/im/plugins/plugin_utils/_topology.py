@@ -21,7 +21,7 @@ from ansible_collections.lanying.im.plugins.plugin_utils._listeners import (
 from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
     MONITORING_PORTS,
     monitoring_endpoints,
-    pod_scrape_job,
+    pod_scrape_jobs,
     scrape_jobs,
 )
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import (
@@ -294,10 +294,11 @@ def _runtime_groups(groups, runtime, spec):
 def _on_cluster(where, groups):
     """The k3s runtime's placement: Synapse, the gateway, its exporter and the media store leave the hosts
     for the cluster, whose plays run on its servers (the first one applies the platform's objects); the
-    Docker engine is the build host's only. The delivery probe, which creates its accounts at the main
-    process's own port, has no host there."""
+    Docker engine is the build host's only. The delivery probe runs outside the cluster where there is a
+    monitoring host (a client of the load balancer, as the users are), else on the first server."""
     build = list(groups.get("im_build") or [])[:1]
-    where.update(synapse=[], gateway=[], nginx_exporter=[], media_store=[], probe=[], docker=build, build=build,
+    probe = (list(groups.get("monitoring") or []) or list(where["k3s_server"]))[:1]
+    where.update(synapse=[], gateway=[], nginx_exporter=[], media_store=[], probe=probe, docker=build, build=build,
                  cluster_server=list(where["k3s_server"]), cluster_agent=list(where["k3s_agent"]),
                  chat_cluster=list(where["k3s_server"])[:1])
     return where
@@ -411,6 +412,8 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
     return {
         "server_name": server_name,
         "runtime": runtime,
+        # On k3s: the namespace of the platform's objects (its pods' logs on the nodes are named after it).
+        "namespace": k3s["namespace"] if nodes else None,
         "placement": where,
         # Where the platform's state lives; lanying.im.platform stops a run that would move it.
         "stateful": {"database": db_host, "main": CLUSTER if nodes else main_host,
@@ -445,7 +448,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
         "monitoring": {
             "prometheus": (groups.get("monitoring") or [None])[0],
             "scrape_jobs": scrape_jobs(host_instances, host_groups, ports) + (
-                [pod_scrape_job(_api_address(k3s, where, addresses), k3s["namespace"])]
+                pod_scrape_jobs(_api_address(k3s, where, addresses), k3s["namespace"])
                 if nodes and groups.get("monitoring") else []),
         },
     }
