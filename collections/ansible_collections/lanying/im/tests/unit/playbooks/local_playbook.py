@@ -28,3 +28,28 @@ def run_playbook(workdir, playbook, *options):
             playbook if playbook.endswith(".yml") else "lanying.im." + playbook] + list(options)
     result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, cwd=workdir)
     return result.returncode, result.stdout + result.stderr
+
+
+ROLES = pathlib.Path(__file__).resolve().parents[3] / "roles"
+
+ROLE_VARS_PLAY = """
+- name: %(name)s
+  hosts: %(host)s
+  gather_facts: false
+  tasks:
+    - name: Load the shared settings and the model
+      ansible.builtin.include_role:
+        name: lanying.im.platform
+        tasks_from: model
+        public: true
+    - name: Load the role's defaults and variables
+      ansible.builtin.include_vars:
+        file: "%(role)s/{{ item }}/main.yml"
+      loop: [defaults, vars]
+"""
+
+
+def role_vars_play(name, host, role, tasks):
+    """A playbook for one host that loads the model and a role's defaults and variables (as the role sees
+    them), then runs ``tasks`` (YAML text, indented as a play's task list)."""
+    return ROLE_VARS_PLAY % {"name": name, "host": host, "role": ROLES / role} + tasks

@@ -94,10 +94,12 @@ def test_every_object_is_valid_for_the_cluster_version(rendered):
         expected = sorted(expected + ["StatefulSet"])
     if layout == "standard":
         expected = sorted(expected + ["HorizontalPodAutoscaler"])
-    if layout == "on k3s":
-        # Prometheus's account (it scrapes the pods through the API; the other layouts run Synapse on hosts).
-        expected = sorted(expected + ["Role", "RoleBinding", "ServiceAccount"])
+    # Every layout has a monitoring host and a cluster: Prometheus's account (it scrapes the Synapse pods and
+    # the gateway pods' exporter through the API).
+    expected = sorted(expected + ["Role", "RoleBinding", "ServiceAccount"])
     assert kinds == expected
+    gateway = found[("Deployment", "gateway")]["spec"]["template"]["spec"]
+    assert [c["name"] for c in gateway["containers"]] == ["nginx", "exporter"]
 
 
 def test_no_secret_is_printed(rendered):

@@ -12,30 +12,15 @@ import subprocess
 
 import pytest
 import yaml
-from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import local_host, run_playbook
+from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import local_host, role_vars_play, run_playbook
 
-RENDER = """
-- name: Render Prometheus's configuration
-  hosts: mon-1
-  gather_facts: false
-  tasks:
-    - name: Load the shared settings and the model
-      ansible.builtin.include_role:
-        name: lanying.im.platform
-        tasks_from: model
-        public: true
-    - name: Load the role's variables
-      ansible.builtin.include_vars:
-        file: "{{ item }}"
-      loop:
-        - "{{ roles }}/prometheus/defaults/main.yml"
-        - "{{ roles }}/prometheus/vars/main.yml"
+RENDER = role_vars_play("Render Prometheus's configuration", "mon-1", "prometheus", """
     - name: Write the configuration
       ansible.builtin.copy:
         content: "{{ _prometheus_config | to_nice_yaml(indent=2) }}"
         dest: "{{ monitoring_program_config_dir }}/prometheus.yml"
         mode: "0644"
-"""
+""")
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +45,7 @@ def rendered(tmp_path_factory):
     config_dir.mkdir()
     settings = {"lanying_im_server_name": "chat.example.com", "lanying_im_runtime": "k3s",
                 "lanying_im_topology": {"workers": "small"}, "lanying_im_secrets_dir": str(tmp_path / ".secrets"),
-                "lanying_im_pki_dir": str(tmp_path / ".pki"), "monitoring_program_config_dir": str(config_dir),
-                "roles": str(__import__("pathlib").Path(__file__).resolve().parents[3] / "roles")}
+                "lanying_im_pki_dir": str(tmp_path / ".pki"), "monitoring_program_config_dir": str(config_dir)}
     groups = {"im_db": ["db-1"], "im_build": ["build-1"], "monitoring": ["mon-1"], "k3s_server": ["k3s-1"],
               "k3s_agent": ["k3s-2"]}
     inventory = {"all": {"vars": settings, "hosts": hosts, "children": {
@@ -73,16 +57,16 @@ def rendered(tmp_path_factory):
     return config_dir, yaml.safe_load((config_dir / "prometheus.yml").read_text())
 
 
-def test_the_synapse_pods_are_scraped_through_the_api(rendered):
+def test_the_synapse_and_gateway_pods_are_scraped_through_the_api(rendered):
     config = rendered[1]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert "nginx" not in jobs and "node" in jobs
-    synapse = jobs["synapse"]
-    # The targets file the pod lister writes; the API server's CA and Prometheus's token for the proxy.
-    assert synapse["scheme"] == "https"
-    assert synapse["file_sd_configs"][0]["files"][0].endswith("/targets/synapse.yml")
-    assert synapse["authorization"]["credentials_file"].endswith("/k3s-token")
-    assert synapse["tls_config"]["ca_file"].endswith("/k3s-ca.crt")
+    assert "node" in jobs
+    for name in ("synapse", "nginx"):
+        # The targets file the pod lister writes; the API server's CA and Prometheus's token for the proxy.
+        assert jobs[name]["scheme"] == "https"
+        assert jobs[name]["file_sd_configs"][0]["files"][0].endswith("/targets/%s.yml" % name)
+        assert jobs[name]["authorization"]["credentials_file"].endswith("/k3s-token")
+        assert jobs[name]["tls_config"]["ca_file"].endswith("/k3s-ca.crt")
 
 
 def test_promtool_reads_the_configuration(rendered, promtool):
