@@ -95,7 +95,8 @@ run_scenario() {
   [ "$result" = ok ]
 }
 # The last scenario (the longest: the platform) streams its output; with LANYING_MOLECULE_JOBS=2 (the
-# default) the others run one after the other beside it, their output printed when it is done. The
+# default) the others run one after the other beside it, at a lower CPU priority, their output printed
+# when it is done. The
 # scenarios share nothing but the test-host images and the controller's caches, which they only read
 # or fill with the same content. LANYING_MOLECULE_JOBS=1 (or LANYING_TEST_LANES=1) runs them in order.
 stage_molecule() {
@@ -107,6 +108,9 @@ stage_molecule() {
   if [ "${LANYING_MOLECULE_JOBS:-${LANYING_TEST_LANES:-2}}" -gt 1 ] && [ ${#scenarios[@]} -gt 1 ]; then
     echo "==> molecule: ${scenarios[*]:0:${#scenarios[@]}-1} beside ${scenarios[-1]}; their output follows at the end"
     (
+      # At a lower CPU priority, as the checks: the platform is the suite's critical path, and the
+      # scenarios beside it have time to spare (their hosts' own processes keep the engine's priority).
+      renice -n 10 -p "$BASHPID" >/dev/null
       beside_status=0
       for scenario in "${scenarios[@]:0:${#scenarios[@]}-1}"; do
         run_scenario "$scenario" || beside_status=1
