@@ -96,9 +96,8 @@ run_scenario() {
 }
 # The last scenario (the longest: the platform) streams its output; with LANYING_MOLECULE_JOBS=2 (the
 # default) the others run one after the other beside it, at a lower CPU priority, their output printed
-# when it is done. The
-# scenarios share nothing but the test-host images and the controller's caches, which they only read
-# or fill with the same content. LANYING_MOLECULE_JOBS=1 (or LANYING_TEST_LANES=1) runs them in order.
+# when it is done. The scenarios share nothing but the test-host images and the controller's caches,
+# which they only read or fill with the same content. LANYING_MOLECULE_JOBS=1 (or LANYING_TEST_LANES=1) runs them in order.
 stage_molecule() {
   local scenario status=0 beside_pid='' scenarios
   mkdir -p .cache/logs
