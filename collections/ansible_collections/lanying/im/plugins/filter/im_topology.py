@@ -75,6 +75,19 @@ options:
     type: str
     choices: [docker, k3s]
     default: docker
+  host_ports:
+    description:
+      - The ports each host keeps for something else than the platform, as host name to a list of C(name), C(port)
+        (a number or C(first-last)) and C(protocol) (V(tcp) or V(udp)): its SSH ports (C(lanying_im_ssh_ports),
+        which lanying.im.firewall reads from the host). A listener of the platform on one of them is refused.
+    type: dict
+    default: {}
+  require_addresses:
+    description:
+      - Refuse a model where a host with a listener, or a client of one, has no address (the firewall admits
+        clients by address, and listeners bind to their host's). Without it such addresses are C(null).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -124,12 +137,20 @@ _value:
       the k3s runtime), and, with the k3s runtime only, cluster_server, cluster_agent (the nodes C(site.yml) makes
       a cluster of) and chat_cluster (the first server, which applies the chat platform's objects)); C(hosts)
       (host to its C(address) and C(components)).
+    - C(platform), false for an inventory without the chat platform's groups (C(im_app), C(im_gateway), C(im_db))
+      on the V(docker) runtime; its model has only C(platform), C(runtime), C(placement) (the node exporter on every
+      host, and the k3s groups' nodes), C(hosts), C(listeners), C(ports), C(roles) and C(monitoring).
+    - C(roles), each role of the collection that runs on some host to the hosts it runs on (from the
+      component table's placement): C(lanying.im.synapse), C(lanying.im.postgres), C(lanying.im.k3s)...
     - C(runtime), V(docker) or V(k3s).
     - C(stateful), the hosts of the platform's state - C(database), C(main) and C(media) (the media store's host).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
       C(address), C(port), C(protocol), C(clients) (the other hosts that may connect), C(networks) (if any - clients
       known by network, such as a cluster's pods), C(client_addresses) (the clients' addresses, then those
       networks) and C(public) (open to the gateway's client networks).
+    - Each job of C(monitoring.scrape_jobs) also says C(tls) (its endpoints serve TLS when the platform asks for it,
+      C(lanying_im_metrics_tls)), C(auth) (they check the metrics account) and C(metrics_path) where it is not
+      C(/metrics).
   type: dict
 """
 
@@ -138,10 +159,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
 
 
-def im_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, runtime="docker"):
+def im_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, runtime="docker", host_ports=None,
+                require_addresses=False):
     """Filter form of build_topology: errors become AnsibleFilterError."""
     try:
-        return build_topology(groups, spec, addresses, registry_port, k3s, runtime)
+        return build_topology(groups, spec, addresses, registry_port, k3s, runtime, host_ports, require_addresses)
     except TopologyError as err:
         raise AnsibleFilterError(str(err))
 

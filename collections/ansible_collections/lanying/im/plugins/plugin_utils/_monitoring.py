@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) lanying.im contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Private to the lanying.im collection: what Prometheus scrapes, derived from the deployment model.
+"""Private to the lanying.im collection: the monitoring ports' defaults, and Prometheus's jobs of pods.
 
-Every scrape job lists its targets as (host, port, labels); roles turn hosts into addresses. Adding a
-host to a group or a worker to the spec adds its targets here, and nowhere else.
+The jobs of the hosts' listeners come from the component table (``_components``); this module adds those
+whose targets are the platform's pods on a k3s cluster.
 """
 
 from __future__ import annotations
@@ -20,64 +20,6 @@ MONITORING_PORTS = {
     "prometheus": 9090,
     "alertmanager": 9093,
 }
-
-
-def all_hosts(groups):
-    """Every host of the inventory, once, in a stable order."""
-    hosts = list(groups.get("all") or [])
-    for name in sorted(groups):
-        if name not in ("all", "ungrouped"):
-            hosts += groups[name]
-    seen = set()
-    return [h for h in hosts if not (h in seen or seen.add(h))]
-
-
-def engine_hosts(groups):
-    """The hosts that run a container engine: im_app, im_build and im_gateway."""
-    hosts = []
-    for name in ("im_app", "im_build", "im_gateway"):
-        hosts += [h for h in groups.get(name, []) if h not in hosts]
-    return hosts
-
-
-def monitoring_endpoints(groups, ports):
-    """Return [(host, port name, port)] of every monitoring and logging listener, for the port clash check."""
-    endpoints = [(host, "node_exporter", ports["node_exporter"]) for host in all_hosts(groups)]
-    db = groups["im_db"][:1]
-    endpoints += [(host, "postgres_exporter", ports["postgres_exporter"]) for host in db]
-    endpoints += [(host, "redis_exporter", ports["redis_exporter"]) for host in db]
-    endpoints += [(host, "nginx_exporter", ports["nginx_exporter"]) for host in groups["im_gateway"]]
-    endpoints += [(host, "registry_metrics", ports["registry_metrics"]) for host in groups.get("im_registry", [])]
-    endpoints += [(host, "docker_metrics", ports["docker_metrics"]) for host in engine_hosts(groups)]
-    for host in groups.get("monitoring", [])[:1]:
-        endpoints += [(host, "prometheus", ports["prometheus"]), (host, "alertmanager", ports["alertmanager"])]
-    endpoints += [(host, "logging", ports["logging"]) for host in groups.get("logging", [])]
-    return endpoints
-
-
-def _target(host, port, **labels):
-    return {"host": host, "port": port, "labels": labels}
-
-
-def scrape_jobs(instances, groups, ports):
-    """Return the scrape jobs, in a stable order: [{name, targets: [{host, port, labels}]}]."""
-    synapse = [i for i in instances if i["kind"] in ("main", "worker")]
-    by_name = {}
-    for host, port_name, port in monitoring_endpoints(groups, ports):
-        by_name.setdefault(port_name, []).append(_target(host, port))
-    jobs = [
-        ("node", by_name.get("node_exporter", [])),
-        ("synapse", [_target(i["host"], i["ports"]["metrics"], process=i["name"],
-                             worker_type=i.get("worker_type", "main")) for i in synapse]),
-        ("postgres", by_name.get("postgres_exporter", [])),
-        ("redis", by_name.get("redis_exporter", [])),
-        ("nginx", by_name.get("nginx_exporter", [])),
-        ("registry", by_name.get("registry_metrics", [])),
-        ("docker", by_name.get("docker_metrics", [])),
-        ("prometheus", by_name.get("prometheus", [])),
-        ("alertmanager", by_name.get("alertmanager", [])),
-    ]
-    return [{"name": name, "targets": targets} for name, targets in jobs if targets]
 
 
 # The pods' labels the k3s objects set (lanying.im.plugins.plugin_utils._k8s).

@@ -16,14 +16,9 @@ import difflib
 import ipaddress
 import re
 
-from ansible_collections.lanying.im.plugins.plugin_utils._listeners import (
-    backup_endpoints, k3s_endpoints, listeners, placement, with_addresses)
-from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import (
-    MONITORING_PORTS,
-    monitoring_endpoints,
-    pod_scrape_jobs,
-    scrape_jobs,
-)
+from ansible_collections.lanying.im.plugins.plugin_utils._components import (
+    K3S_PORTS, Context, listeners, placement, roles, scrape_jobs, with_addresses)
+from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import MONITORING_PORTS, pod_scrape_jobs
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import (
     WORKER_PORTS, WorkerSpecError, place_workers, synapse_settings, worker_counts, worker_routes)
 
@@ -192,18 +187,61 @@ def _groups(groups):
     return {name: list(hosts or []) for name, hosts in groups.items()}
 
 
-def _check_port_clashes(instances, endpoints):
-    listeners = [(i["name"], i["host"], port_name, number)
-                 for i in instances for port_name, number in sorted(i["ports"].items())]
-    listeners += [(port_name, host, port_name, number) for host, port_name, number in endpoints]
+def _port_range(value):
+    """(first, last) of a port or a 'first-last' range, None when it is neither."""
+    text = str(value)
+    match = re.match(r"^([0-9]{1,5})(-([0-9]{1,5}))?$", text) if not isinstance(value, bool) else None
+    if not match:
+        return None
+    first, last = int(match.group(1)), int(match.group(3) or match.group(1))
+    return (first, last) if 1 <= first <= last <= 65535 else None
+
+
+def _check_host_ports(host_ports):
+    """The ports a host has that the platform does not own (SSH, firewall_allow), as {host: [entries]}."""
+    if host_ports is None:
+        return {}
+    if not isinstance(host_ports, dict):
+        _fail("host ports: expected a mapping of host to a list of {name, port, protocol}, got %s"
+              % type(host_ports).__name__)
+    checked = {}
+    for host, entries in host_ports.items():
+        for entry in entries or []:
+            if not isinstance(entry, dict) or _port_range(entry.get("port")) is None \
+                    or entry.get("protocol", "tcp") not in ("tcp", "udp"):
+                _fail("host %s: %r is not a port of the host; it must be {name, port: 1-65535 or first-last, "
+                      "protocol: tcp or udp}" % (host, entry))
+            checked.setdefault(host, []).append(dict(entry, protocol=entry.get("protocol", "tcp")))
+    return checked
+
+
+def _check_port_clashes(found, host_ports):
+    """Two listeners on one port of a host, or a listener on a port the host keeps for something else."""
     used = {}
-    for name, host, port_name, number in listeners:
-        key = (host, number)
+    for entry in found:
+        key = (entry["host"], entry["port"], entry["protocol"])
         if key in used:
-            other, other_port = used[key]
             _fail("port %d on host %s is used twice: %s (%s) and %s (%s); change one in lanying_im_topology.ports"
-                  % (number, host, other, other_port, name, port_name))
-        used[key] = (name, port_name)
+                  % (entry["port"], entry["host"], used[key]["component"], used[key]["name"], entry["component"],
+                     entry["name"]))
+        used[key] = entry
+    for entry in found:
+        for kept in host_ports.get(entry["host"], []):
+            first, last = _port_range(kept["port"])
+            if kept["protocol"] == entry["protocol"] and first <= entry["port"] <= last:
+                _fail("port %d on host %s is the host's %s (%s port %s): %s (%s) cannot listen there; change "
+                      "lanying_im_topology.ports (or the host's setting)"
+                      % (entry["port"], entry["host"], kept.get("name", "port"), kept["protocol"], kept["port"],
+                         entry["component"], entry["name"]))
+
+
+def _check_addressed(found, addresses):
+    """Every host with a listener, and every client of one, has an address (the firewall admits by address)."""
+    missing = sorted(set(h for entry in found for h in [entry["host"]] + entry["clients"] if not addresses.get(h)))
+    if missing:
+        _fail("these hosts have no address, and the platform's listeners bind to theirs and admit clients by "
+              "theirs: %s. A run reads the address of every host of the inventory, also of those a --limit "
+              "leaves out: make them reachable, or set lanying_im_address for them" % ", ".join(missing))
 
 
 def _check_backup_host(where, db_host):
@@ -291,19 +329,6 @@ def _runtime_groups(groups, runtime, spec):
     return dict(groups, im_app=nodes, im_gateway=nodes), nodes
 
 
-def _on_cluster(where, groups):
-    """The k3s runtime's placement: Synapse, the gateway, its exporter and the media store leave the hosts
-    for the cluster, whose plays run on its servers (the first one applies the platform's objects); the
-    Docker engine is the build host's only. The delivery probe runs outside the cluster where there is a
-    monitoring host (a client of the load balancer, as the users are), else on the first server."""
-    build = list(groups.get("im_build") or [])[:1]
-    probe = (list(groups.get("monitoring") or []) or list(where["k3s_server"]))[:1]
-    where.update(synapse=[], gateway=[], nginx_exporter=[], media_store=[], probe=probe, docker=build, build=build,
-                 cluster_server=list(where["k3s_server"]), cluster_agent=list(where["k3s_agent"]),
-                 chat_cluster=list(where["k3s_server"])[:1])
-    return where
-
-
 def _api_address(k3s, where, addresses):
     """host:port of the cluster's API as Prometheus reaches it: k3s_api_endpoint, else the first server."""
     host = k3s["api_endpoint"] or addresses.get(where["k3s_server"][0]) or where["k3s_server"][0]
@@ -323,18 +348,69 @@ def _stateful_host(stateful, key, members):
     return host
 
 
-def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, runtime="docker"):
+def is_platform(groups, runtime="docker"):
+    """Whether the inventory asks for the chat platform: the k3s runtime, or a host in any of its groups.
+
+    An inventory with none of them gets the host baseline only (and a model of its own listeners); one with
+    some of them is checked as a platform, and the model names the group that has no host.
+    """
+    if runtime != "docker" or not isinstance(groups, dict):
+        return True
+    return any(groups.get(name) for name in REQUIRED_GROUPS)
+
+
+def _listener_ports(ports, registry_port, k3s):
+    return dict(ports, registry=registry_port, k3s_api=k3s["api_port"], **K3S_PORTS)
+
+
+def _baseline(groups, spec, addresses, registry_port, k3s, host_ports, require_addresses):
+    """The model of an inventory without the chat platform: every host's node exporter, and a k3s cluster's
+    nodes with their listeners (the firewall of a cluster alone admits what the cluster needs)."""
+    if not isinstance(groups, dict):
+        _fail("inventory groups: expected a mapping of group name to host list, got %s" % type(groups).__name__)
+    groups = {name: list(hosts or []) for name, hosts in groups.items()}
+    context = Context(dict(groups, im_db=[]), [], _listener_ports(spec["ports"], registry_port, k3s), k3s=k3s)
+    where = placement(context)
+    for name in where:
+        if name not in ("node_exporter", "k3s_server", "k3s_agent"):
+            where[name] = context.where[name] = []
+    found = [entry for _, entry, _ in listeners(context)]
+    _check_port_clashes(found, host_ports)
+    if require_addresses:
+        _check_addressed(found, addresses)
+    hosts = sorted(set(h for members in where.values() for h in members))
+    return {
+        "platform": False,
+        "runtime": "docker",
+        "placement": where,
+        "roles": roles(where),
+        "hosts": {host: {"address": addresses.get(host),
+                         "components": sorted(c for c, members in where.items() if host in members)}
+                  for host in hosts},
+        "listeners": with_addresses(found, addresses),
+        "ports": dict(spec["ports"]),
+        "monitoring": {"prometheus": None, "scrape_jobs": []},
+    }
+
+
+def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, runtime="docker", host_ports=None,
+                   require_addresses=False):
     """Return the deployment model for ``groups`` (inventory group -> hosts) and the user ``spec``.
 
-    ``addresses`` maps each host to the address other hosts reach it at (unknown hosts get None);
-    ``registry_port`` is the private registry's port; ``k3s`` the cluster's ``api_port`` and
-    ``pod_networks`` (when the inventory has k3s groups); ``runtime`` where Synapse and the gateway run
-    (``docker``: containers on the im_app and im_gateway hosts; ``k3s``: the cluster of the k3s groups).
+    ``addresses`` maps each host to the address other hosts reach it at (unknown hosts get None, or an
+    error with ``require_addresses``); ``registry_port`` is the private registry's port; ``k3s`` the
+    cluster's ``api_port`` and ``pod_networks`` (when the inventory has k3s groups); ``runtime`` where
+    Synapse and the gateway run (``docker``: containers on the im_app and im_gateway hosts; ``k3s``: the
+    cluster of the k3s groups); ``host_ports`` the ports each host keeps for something else (SSH, the
+    firewall's extra ports), which no listener may take.
     """
     k3s = _check_k3s(k3s)
     spec = _merged_spec(spec)
-    groups, nodes = _runtime_groups(groups, runtime, spec)
     addresses = _check_addresses(addresses, registry_port)
+    host_ports = _check_host_ports(host_ports)
+    if runtime in RUNTIMES and not is_platform(groups, runtime):
+        return _baseline(groups, spec, addresses, registry_port, k3s, host_ports, require_addresses)
+    groups, nodes = _runtime_groups(groups, runtime, spec)
     groups = _groups(groups)
     server_name, baseurl = _check_names(spec)
     ports = spec["ports"]
@@ -377,19 +453,16 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
                   for host in groups["im_gateway"]]
     instances += [instance("postgres", "postgres", db_host), instance("redis", "redis", db_host)]
     _check_instance_ports(instances)
-    where = placement(groups, instances)
-    # What runs on the hosts themselves: on k3s, the data tier only (and no exporter of the gateway).
-    host_instances, host_groups, cluster_ports = instances, groups, []
-    if nodes:
-        where = _on_cluster(where, groups)
-        host_instances = [i for i in instances if i["kind"] in ("postgres", "redis")]
-        host_groups = dict(groups, im_app=[], im_gateway=[])
-        # k3s's load balancer (ServiceLB) takes the gateway's public ports on every node.
-        cluster_ports = [(node, name, ports[name]) for node in nodes for name in ("https", "http")]
+    # What runs on the hosts themselves: on k3s, the data tier only (Synapse and the gateway are pods).
+    host_instances = [i for i in instances if i["kind"] in ("postgres", "redis")] if nodes else instances
+    context = Context(groups, host_instances, _listener_ports(ports, registry_port, k3s), nodes, k3s, media_host)
+    where = placement(context)
     _check_backup_host(where, db_host)
-    _check_port_clashes(host_instances, monitoring_endpoints(host_groups, ports)
-                        + [(host, "registry", registry_port) for host in groups.get("im_registry", [])]
-                        + k3s_endpoints(where, k3s["api_port"]) + backup_endpoints(where, ports) + cluster_ports)
+    found = listeners(context)
+    entries = [entry for _, entry, _ in found]
+    _check_port_clashes(entries, host_ports)
+    if require_addresses:
+        _check_addressed(entries, addresses)
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]
@@ -406,22 +479,22 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
     well_known = {"client": {"m.homeserver": {"base_url": baseurl.rstrip("/")}}}
     if spec["federation"]:
         well_known["server"] = {"m.server": public_host}
-    # The host whose media store the backups keep (lanying.im.backup); on k3s a volume of the cluster.
-    where["media_store"] = [] if nodes else [media_host]
     hosts = sorted(set(h for members in where.values() for h in members))
     return {
+        "platform": True,
         "server_name": server_name,
         "runtime": runtime,
         # On k3s: the namespace of the platform's objects (its pods' logs on the nodes are named after it).
         "namespace": k3s["namespace"] if nodes else None,
         "placement": where,
+        "roles": roles(where),
         # Where the platform's state lives; lanying.im.platform stops a run that would move it.
         "stateful": {"database": db_host, "main": CLUSTER if nodes else main_host,
                      "media": CLUSTER if nodes else media_host},
         "hosts": {host: {"address": addresses.get(host),
                          "components": sorted(c for c, members in where.items() if host in members)}
                   for host in hosts},
-        "listeners": with_addresses(listeners(host_instances, groups, ports, registry_port, where, k3s), addresses),
+        "listeners": with_addresses(entries, addresses),
         "public_baseurl": baseurl,
         "federation": spec["federation"],
         "max_upload_mb": spec["max_upload_mb"],
@@ -447,7 +520,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
         "ports": dict(ports),
         "monitoring": {
             "prometheus": (groups.get("monitoring") or [None])[0],
-            "scrape_jobs": scrape_jobs(host_instances, host_groups, ports) + (
+            "scrape_jobs": scrape_jobs(found) + (
                 pod_scrape_jobs(_api_address(k3s, where, addresses), k3s["namespace"])
                 if nodes and groups.get("monitoring") else []),
         },

@@ -58,7 +58,7 @@ def test_workers_are_targets_with_their_type():
     [
         ({"node_exporter": 9000}, "port 9000 on host h1 is used twice: synapse-main (metrics) and node_exporter"),
         ({"alertmanager": 8008}, "port 8008 on host h1 is used twice: synapse-main (client) and alertmanager"),
-        ({"docker_metrics": 9121}, "used twice: redis_exporter (redis_exporter) and docker_metrics (docker_metrics)"),
+        ({"docker_metrics": 9121}, "used twice: docker (docker_metrics) and redis_exporter (redis_exporter)"),
     ],
 )
 def test_monitoring_ports_clash_with_nothing(ports, message):

@@ -94,7 +94,7 @@ def test_federation_well_known(baseurl, server):
          "lanying_im_topology.ports.client is 70000; it must be a port number from 1 to 65535"),
         (ONE_HOST, {"server_name": "chat.example.com", "ports": {"client": True}}, "ports.client is True"),
         (ONE_HOST, {"server_name": "chat.example.com", "ports": {"client": 443}},
-         "port 443 on host h1 is used twice: synapse-main (client) and gateway-h1 (https)"),
+         "port 443 on host h1 is used twice: synapse-main (client) and gateway (https)"),
         (ONE_HOST, {"server_name": "chat.example.com", "ports": {"redis": 5432}},
          "port 5432 on host h1 is used twice: postgres (postgres) and redis (redis)"),
         (ONE_HOST, {}, "the server name is not set: set lanying_im_server_name"),
