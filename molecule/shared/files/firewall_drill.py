@@ -1,0 +1,164 @@
+"""Run hosts' nftables rulesets in network namespaces of this host and try every listener from every host.
+
+    firewall_drill.py DRILL.json          (as root) prints a JSON report; exit status 1 when a try went wrong
+
+DRILL.json: {"hosts": {name: address}, "rulesets": {name: path of its nft file}, "listeners": [the model's
+listeners], "others": {name: address}}. Every host gets a namespace on one bridge, its ruleset loaded by
+nft, and a plain socket on each of its listeners (TCP: accepts; UDP: echoes), so that the firewall is what
+is under test. The "others" are sources without a ruleset or listeners (a pod of the cluster, a host
+outside it). Then every listener is tried from every other namespace: a TCP connection, or a UDP datagram
+that must come back. Expected: an answer from the listener's clients (hosts, or networks such as the pods')
+and from everyone for a public one; nothing at all (the firewall drops) from the rest.
+
+    firewall_drill.py --serve SPEC.json   (inside a namespace) the sockets of one host's listeners
+    firewall_drill.py --try ADDRESS:PORT/PROTOCOL...   (inside a namespace) prints the outcomes as JSON
+"""
+
+import ipaddress
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+PREFIX = "fwd-"
+TIMEOUT = 1.5
+
+
+def run(*argv, namespace=None, check=True, **kwargs):
+    if namespace:
+        argv = ("ip", "netns", "exec", PREFIX + namespace) + argv
+    return subprocess.run(argv, check=check, capture_output=True, text=True, **kwargs)
+
+
+def serve(spec_file):
+    with open(spec_file) as handle:
+        spec = json.load(handle)
+    selector = selectors.DefaultSelector()
+    for address, port, protocol in spec:
+        kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
+        sock = socket.socket(socket.AF_INET, kind)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        if protocol == "tcp":
+            sock.listen(64)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, protocol)
+    print("ready", flush=True)
+    while True:
+        for key, _ in selector.select():
+            if key.data == "tcp":
+                connection, _ = key.fileobj.accept()
+                connection.close()
+            else:
+                data, peer = key.fileobj.recvfrom(512)
+                key.fileobj.sendto(data, peer)
+
+
+def try_one(target):
+    endpoint, protocol = target.rsplit("/", 1)
+    address, port = endpoint.rsplit(":", 1)
+    try:
+        if protocol == "tcp":
+            with socket.create_connection((address, int(port)), timeout=TIMEOUT):
+                return target, "open"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(TIMEOUT)
+            sock.sendto(b"drill", (address, int(port)))
+            sock.recvfrom(512)
+            return target, "open"
+    except ConnectionRefusedError:
+        return target, "refused"
+    except socket.timeout:
+        return target, "timeout"
+    except OSError as err:
+        return target, "error: %s" % err
+
+
+def try_all(targets):
+    with ThreadPoolExecutor(max_workers=max(1, min(64, len(targets)))) as pool:
+        print(json.dumps(dict(pool.map(try_one, targets)), sort_keys=True))
+
+
+def expected(listener, source, address):
+    if listener["public"] or source in listener["clients"]:
+        return "open"
+    for network in listener.get("networks", []):
+        if ipaddress.ip_address(address) in ipaddress.ip_network(network):
+            return "open"
+    return "timeout"
+
+
+def drill(drill_file):
+    with open(drill_file) as handle:
+        spec = json.load(handle)
+    workdir = os.path.dirname(os.path.abspath(drill_file))
+    sources = dict(spec["hosts"], **spec.get("others", {}))
+    servers = []
+    names = ["switch"] + sorted(sources)
+    try:
+        for name in names:
+            run("ip", "netns", "add", PREFIX + name)
+            run("ip", "link", "set", "lo", "up", namespace=name)
+        run("ip", "link", "add", "br0", "type", "bridge", namespace="switch")
+        run("ip", "link", "set", "br0", "up", namespace="switch")
+        for number, (name, address) in enumerate(sorted(sources.items())):
+            outside, inside = "fwo%d" % number, "fwi%d" % number
+            run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside, namespace="switch")
+            run("ip", "link", "set", inside, "netns", PREFIX + name, namespace="switch")
+            run("ip", "link", "set", outside, "master", "br0", "up", namespace="switch")
+            run("ip", "addr", "add", address + "/32", "dev", inside, namespace=name)
+            run("ip", "link", "set", inside, "up", namespace=name)
+            # Every other address is on the same link, whatever its network.
+            for other in sources.values():
+                if other != address:
+                    run("ip", "route", "add", other + "/32", "dev", inside, namespace=name)
+        for name, path in sorted(spec["rulesets"].items()):
+            result = run("nft", "-f", path, namespace=name, check=False)
+            if result.returncode != 0:
+                raise SystemExit("nft refused the ruleset of %s: %s" % (name, result.stderr))
+        listeners = [entry for entry in spec["listeners"] if entry["address"] != "127.0.0.1"]
+        for name in spec["hosts"]:
+            own = [[e["address"], e["port"], e["protocol"]] for e in listeners if e["host"] == name]
+            if not own:
+                continue
+            spec_file = os.path.join(workdir, "serve-%s.json" % name)
+            with open(spec_file, "w") as handle:
+                json.dump(own, handle)
+            process = subprocess.Popen(["ip", "netns", "exec", PREFIX + name, sys.executable, __file__, "--serve",
+                                        spec_file], stdout=subprocess.PIPE, text=True)
+            servers.append(process)
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit("the sockets of %s did not start" % name)
+        report = {"tries": 0, "answered": 0, "dropped": 0, "wrong": [],
+                  "listeners": sorted(set("%s %s" % (e["component"], e["name"]) for e in listeners))}
+        for source, address in sorted(sources.items()):
+            tries = {"%s:%d/%s" % (e["address"], e["port"], e["protocol"]): e for e in listeners if e["host"] != source}
+            outcomes = json.loads(run(sys.executable, __file__, "--try", *sorted(tries), namespace=source).stdout)
+            for target, entry in sorted(tries.items()):
+                want = expected(entry, source, address)
+                report["tries"] += 1
+                report["answered" if outcomes[target] == "open" else "dropped"] += 1
+                if outcomes[target] != want:
+                    report["wrong"].append("%s %s on %s (%s) from %s: %s, expected %s" % (
+                        entry["component"], entry["name"], entry["host"], target, source, outcomes[target], want))
+        print(json.dumps(report, indent=1, sort_keys=True))
+        return 1 if report["wrong"] else 0
+    finally:
+        for process in servers:
+            process.kill()
+        for name in names:
+            run("ip", "netns", "del", PREFIX + name, check=False)
+        time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--serve":
+        serve(sys.argv[2])
+    elif sys.argv[1] == "--try":
+        try_all(sys.argv[2:])
+    else:
+        sys.exit(drill(sys.argv[1]))
