@@ -61,6 +61,9 @@ REFUSALS = {
                            "goes with backup_repository host"]),
     "probe URL": ({"probe_url": "https://gateway.example.com"},
                   ["probe_url (https://gateway.example.com) empty or https://host[:port]/ with the trailing slash"]),
+    # A listener on the port the firewall keeps for SSH.
+    "HTTPS on SSH": ({"lanying_im_topology": {"ports": {"https": 22}}},
+                     ["port 22 on host one is the host's ssh (tcp port 22): gateway (https) cannot listen there"]),
     # The platform on k3s without a cluster in the inventory.
     "runtime without cluster": ({"lanying_im_runtime": "k3s"},
                                 ["lanying_im_runtime is k3s, but the inventory group k3s_server has no host"]),
