@@ -78,7 +78,7 @@ options:
   host_ports:
     description:
       - The ports each host keeps for something else than the platform, as host name to a list of C(name), C(port)
-        (a number or C(first-last)) and C(protocol) (V(tcp) or V(udp)): its SSH ports (C(lanying_im_ssh_ports),
+        (a number or C(first-last)) and C(protocol) (V(tcp) or V(udp)) - its SSH ports (C(lanying_im_ssh_ports),
         which lanying.im.firewall reads from the host). A listener of the platform on one of them is refused.
     type: dict
     default: {}
@@ -141,7 +141,7 @@ _value:
       on the V(docker) runtime; its model has only C(platform), C(runtime), C(placement) (the node exporter on every
       host, and the k3s groups' nodes), C(hosts), C(listeners), C(ports), C(roles) and C(monitoring).
     - C(roles), each role of the collection that runs on some host to the hosts it runs on (from the
-      component table's placement): C(lanying.im.synapse), C(lanying.im.postgres), C(lanying.im.k3s)...
+      component table's placement), such as C(lanying.im.synapse), C(lanying.im.postgres) or C(lanying.im.k3s).
     - C(runtime), V(docker) or V(k3s).
     - C(stateful), the hosts of the platform's state - C(database), C(main) and C(media) (the media store's host).
     - C(listeners), every network listener of the platform, each with C(component), C(name), C(host),
