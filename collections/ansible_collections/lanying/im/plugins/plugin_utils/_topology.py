@@ -374,7 +374,7 @@ def _baseline(groups, spec, addresses, registry_port, k3s, host_ports, require_a
     for name in where:
         if name not in ("node_exporter", "k3s_server", "k3s_agent"):
             where[name] = context.where[name] = []
-    found = [entry for _, entry, _ in listeners(context)]
+    found = [found_entry[1] for found_entry in listeners(context)]
     _check_port_clashes(found, host_ports)
     if require_addresses:
         _check_addressed(found, addresses)
@@ -459,7 +459,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
     where = placement(context)
     _check_backup_host(where, db_host)
     found = listeners(context)
-    entries = [entry for _, entry, _ in found]
+    entries = [found_entry[1] for found_entry in found]
     _check_port_clashes(entries, host_ports)
     if require_addresses:
         _check_addressed(entries, addresses)

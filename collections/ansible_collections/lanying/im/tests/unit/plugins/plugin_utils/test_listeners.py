@@ -212,7 +212,7 @@ def test_the_repository_host_cannot_be_the_database_host():
 
 
 def test_a_backup_port_clashes_like_any_other():
-    with pytest.raises(TopologyError, match="port 9187 on host db is used twice: postgres_exporter .* backup \(pgbackrest\)"):
+    with pytest.raises(TopologyError, match=r"port 9187 on host db is used twice: postgres_exporter .* backup \(pgbackrest\)"):
         build_topology(BACKUP, dict(SPEC, ports={"backup_server": 9187}), ADDRESSES)
     with pytest.raises(TopologyError, match="port 5000 on host reg is used twice"):
         build_topology(BACKUP, dict(SPEC, ports={"backup_media": 5000}), ADDRESSES)
