@@ -136,7 +136,8 @@ _value:
       and media_store (the C(stateful) media host), k3s_server and k3s_agent (the cluster's nodes, with or without
       the k3s runtime), and, with the k3s runtime only, cluster_server, cluster_agent (the nodes C(site.yml) makes
       a cluster of) and chat_cluster (the first server, which applies the chat platform's objects)); C(hosts)
-      (host to its C(address) and C(components)).
+      (host to its C(address), C(components) and C(listen), each of its listeners as C(<component> <name>) to the
+      C(address:port) it binds, null without an address).
     - C(platform), false for an inventory without the chat platform's groups (C(im_app), C(im_gateway), C(im_db))
       on the V(docker) runtime; its model has only C(platform), C(runtime), C(placement) (the node exporter on every
       host, and the k3s groups' nodes), C(hosts), C(listeners), C(ports), C(roles) and C(monitoring).

@@ -348,6 +348,16 @@ def _stateful_host(stateful, key, members):
     return host
 
 
+def _hosts(hosts, where, found, addresses):
+    """Each host's address, components, and where its listeners bind ('<component> <name>': 'address:port')."""
+    return {host: {"address": addresses.get(host),
+                   "components": sorted(c for c, members in where.items() if host in members),
+                   "listen": dict(("%s %s" % (e["component"], e["name"]),
+                                   "%s:%d" % (e["address"], e["port"]) if e["address"] else None)
+                                  for e in found if e["host"] == host)}
+            for host in hosts}
+
+
 def is_platform(groups, runtime="docker"):
     """Whether the inventory asks for the chat platform: the k3s runtime, or a host in any of its groups.
 
@@ -384,9 +394,7 @@ def _baseline(groups, spec, addresses, registry_port, k3s, host_ports, require_a
         "runtime": "docker",
         "placement": where,
         "roles": roles(where),
-        "hosts": {host: {"address": addresses.get(host),
-                         "components": sorted(c for c, members in where.items() if host in members)}
-                  for host in hosts},
+        "hosts": _hosts(hosts, where, with_addresses(found, addresses), addresses),
         "listeners": with_addresses(found, addresses),
         "ports": dict(spec["ports"]),
         "monitoring": {"prometheus": None, "scrape_jobs": []},
@@ -491,9 +499,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
         # Where the platform's state lives; lanying.im.platform stops a run that would move it.
         "stateful": {"database": db_host, "main": CLUSTER if nodes else main_host,
                      "media": CLUSTER if nodes else media_host},
-        "hosts": {host: {"address": addresses.get(host),
-                         "components": sorted(c for c, members in where.items() if host in members)}
-                  for host in hosts},
+        "hosts": _hosts(hosts, where, with_addresses(entries, addresses), addresses),
         "listeners": with_addresses(entries, addresses),
         "public_baseurl": baseurl,
         "federation": spec["federation"],

@@ -166,7 +166,8 @@ def test_a_host_range_keeps_every_port_in_it():
 
 def test_strict_models_refuse_hosts_without_an_address():
     addresses = dict(ADDRESSES, app=None)
-    assert build_topology(FOUR_HOSTS, SPEC, addresses)["hosts"]["app"]["address"] is None
+    loose = build_topology(FOUR_HOSTS, SPEC, addresses)["hosts"]["app"]
+    assert loose["address"] is None and loose["listen"]["node_exporter node_exporter"] is None
     with pytest.raises(TopologyError, match=re.escape("these hosts have no address") + ".*: app\\. A run reads"):
         build_topology(FOUR_HOSTS, SPEC, addresses, require_addresses=True)
     # A host with neither a listener nor a client of one needs none (here: none has a client).

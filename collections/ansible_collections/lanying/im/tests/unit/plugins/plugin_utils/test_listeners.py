@@ -34,6 +34,10 @@ def test_placement_from_groups():
 
 def test_hosts_carry_their_address_and_components():
     hosts = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)["hosts"]
+    # Where each listener of the host binds, for the roles.
+    assert hosts["db"].pop("listen")["node_exporter node_exporter"] == "10.0.0.4:9100"
+    assert hosts["reg"]["listen"]["gateway status"] == "127.0.0.1:8081"
+    assert hosts["reg"]["listen"]["docker docker_metrics"] == "10.0.0.1:9323"
     assert hosts["db"] == {"address": "10.0.0.4", "components": [
         "alertmanager", "backup", "log_receiver", "log_shipper", "node_exporter", "postgres", "postgres_exporter", "prometheus",
         "redis", "redis_exporter"]}
