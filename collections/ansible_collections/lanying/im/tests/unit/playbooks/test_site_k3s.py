@@ -6,11 +6,28 @@ runs on - the cluster's on its servers and agents, the containers' on none. Inst
 the objects need the release's files and a cluster, which the live k3s scenario brings.
 """
 
+import json
 import re
 import sys
 
 import yaml
 from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import local_host, run_playbook
+
+
+# lanying.im.site, then the groups its first play made (lanying_im_<component>), on one line.
+SITE_AND_GROUPS = """
+- name: The platform
+  ansible.builtin.import_playbook: lanying.im.site
+
+- name: Show the groups of the model's placement
+  hosts: localhost
+  gather_facts: false
+  tags: [always]
+  tasks:
+    - name: Print them
+      ansible.builtin.debug:
+        msg: "GROUPS {{ groups | dict2items | selectattr('key', 'match', 'lanying_im_') | items2dict | to_json }}"
+"""
 
 
 def plays(output):
@@ -38,19 +55,23 @@ def test_the_cluster_plays_run_on_the_nodes_and_the_container_plays_nowhere(tmp_
     inventory = {"all": {"vars": settings, "hosts": hosts, "children": {
         group: {"hosts": {name: {} for name in members}} for group, members in groups.items()}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    status, output = run_playbook(tmp_path, "site", "--check", "--tags", "k3s_preflight")
+    (tmp_path / "site.yml").write_text(SITE_AND_GROUPS)
+    status, output = run_playbook(tmp_path, str(tmp_path / "site.yml"), "--check", "--tags", "k3s_preflight")
     assert status == 0, output[-3000:]
     found = plays(output)
     assert found["Cluster, first server"] == ["k3s-1"]
     assert found["Cluster, the other servers one at a time"] == []
     assert found["Cluster, the agents one at a time"] == ["k3s-2"]
-    assert found["Chat platform on the cluster"] == ["k3s-1"]
+    # The other plays run on the groups the first play made from the model (a play whose tasks this run's tags
+    # leave out prints no host).
+    made = json.loads(json.loads(re.search(r'"msg": ("GROUPS .*")$', output, re.M).group(1))[len("GROUPS "):])
+    assert made["lanying_im_chat_cluster"] == ["k3s-1"]
     # The images are built by the Docker engine outside the cluster; no container of the chat platform.
-    assert found["Container engine"] == ["one"] and found["Platform images"] == ["one"]
-    for name in ("Chat service", "Gateway", "Media backups", "Gateway metrics"):
-        assert found[name] == [], name
+    assert made["lanying_im_docker"] == ["one"] and made["lanying_im_build"] == ["one"]
+    for name in ("synapse", "gateway", "media_store", "nginx_exporter"):
+        assert "lanying_im_" + name not in made, name
     # The delivery probe: a client of the load balancer from the monitoring host, outside the cluster.
-    assert found["Delivery probe"] == ["one"]
+    assert made["lanying_im_probe"] == ["one"]
     # The cluster's own checks ran in the first play, on the nodes only.
     first = re.split(r"^PLAY ", output, flags=re.M)[1]
     check = re.search(r"Preflight \| Check this host runs no Docker engine of the platform\] \*+\n((?:ok: .*\n)+)", first)
