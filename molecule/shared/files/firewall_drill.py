@@ -11,7 +11,8 @@ that must come back. Expected: an answer from the listener's clients (hosts, or 
 and from everyone for a public one; nothing at all (the firewall drops) from the rest.
 
     firewall_drill.py --serve SPEC.json   (inside a namespace) the sockets of one host's listeners
-    firewall_drill.py --try ADDRESS:PORT/PROTOCOL...   (inside a namespace) prints the outcomes as JSON
+
+The tries are probe_ports.py's (beside this file), run inside each source's namespace.
 """
 
 import ipaddress
@@ -22,9 +23,9 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 PREFIX = "fwd-"
+PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe_ports.py")
 TIMEOUT = 1.5
 
 
@@ -56,31 +57,6 @@ def serve(spec_file):
             else:
                 data, peer = key.fileobj.recvfrom(512)
                 key.fileobj.sendto(data, peer)
-
-
-def try_one(target):
-    endpoint, protocol = target.rsplit("/", 1)
-    address, port = endpoint.rsplit(":", 1)
-    try:
-        if protocol == "tcp":
-            with socket.create_connection((address, int(port)), timeout=TIMEOUT):
-                return target, "open"
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(TIMEOUT)
-            sock.sendto(b"drill", (address, int(port)))
-            sock.recvfrom(512)
-            return target, "open"
-    except ConnectionRefusedError:
-        return target, "refused"
-    except socket.timeout:
-        return target, "timeout"
-    except OSError as err:
-        return target, "error: %s" % err
-
-
-def try_all(targets):
-    with ThreadPoolExecutor(max_workers=max(1, min(64, len(targets)))) as pool:
-        print(json.dumps(dict(pool.map(try_one, targets)), sort_keys=True))
 
 
 def expected(listener, source, address):
@@ -137,7 +113,8 @@ def drill(drill_file):
                   "listeners": sorted(set("%s %s" % (e["component"], e["name"]) for e in listeners))}
         for source, address in sorted(sources.items()):
             tries = {"%s:%d/%s" % (e["address"], e["port"], e["protocol"]): e for e in listeners if e["host"] != source}
-            outcomes = json.loads(run(sys.executable, __file__, "--try", *sorted(tries), namespace=source).stdout)
+            outcomes = json.loads(run(sys.executable, PROBE, "--timeout=%s" % TIMEOUT, *sorted(tries),
+                                      namespace=source).stdout)
             for target, entry in sorted(tries.items()):
                 want = expected(entry, source, address)
                 report["tries"] += 1
@@ -158,7 +135,5 @@ def drill(drill_file):
 if __name__ == "__main__":
     if sys.argv[1] == "--serve":
         serve(sys.argv[2])
-    elif sys.argv[1] == "--try":
-        try_all(sys.argv[2:])
     else:
         sys.exit(drill(sys.argv[1]))

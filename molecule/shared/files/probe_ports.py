@@ -1,8 +1,9 @@
 """Open a TCP connection to every ADDRESS:PORT given, all at once, and print a JSON object of the
 outcomes: "open", "refused" (the host answered that nothing listens there), "timeout" (no answer: a
-firewall dropped the packets) or the error.
+firewall dropped the packets) or the error. ADDRESS:PORT/udp sends a datagram instead, "open" when one
+comes back (an echoing listener).
 
-    probe_ports.py [--timeout=SECONDS] ADDRESS:PORT...
+    probe_ports.py [--timeout=SECONDS] ADDRESS:PORT[/tcp|/udp]...
 """
 
 import json
@@ -12,8 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def probe(target, timeout):
-    address, port = target.rsplit(":", 1)
+    endpoint, _, protocol = target.partition("/")
+    address, port = endpoint.rsplit(":", 1)
     try:
+        if protocol == "udp":
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(timeout)
+                sock.sendto(b"probe", (address, int(port)))
+                sock.recvfrom(512)
+                return target, "open"
         with socket.create_connection((address, int(port)), timeout=timeout):
             return target, "open"
     except ConnectionRefusedError:
