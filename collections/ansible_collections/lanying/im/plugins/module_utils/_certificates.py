@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) lanying.im contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Host certificates: what is on a host, whether each one is due, and issuing from the CA.
+
+The planner (``due``) is pure: it compares facts (plain dicts) about the current certificate, the
+key and the CA with what is wanted. ``describe`` turns PEM into those facts; ``make_key``,
+``public_key`` and ``issue`` do the cryptography (the key on the host, the signature on the
+controller). ``metrics`` renders the expiry gauges the node exporter publishes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the callers
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_ERROR = str(exc)
+
+METRIC = "lanying_im_certificate_expiry_timestamp_seconds"
+
+
+def wanted_names(dns, ips):
+    """The subject alternative names wanted, normalised and sorted ('DNS:name', 'IP:address')."""
+    names = ["DNS:" + name.strip().lower() for name in dns or []]
+    names += ["IP:" + str(ipaddress.ip_address(address.strip())) for address in ips or []]
+    return sorted(set(names))
+
+
+def _epoch(moment):
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp())
+
+
+def _not_after(cert):
+    value = getattr(cert, "not_valid_after_utc", None)
+    return value if value is not None else cert.not_valid_after
+
+
+def _key_id(cert, extension, attribute):
+    try:
+        value = cert.extensions.get_extension_for_class(extension).value
+    except x509.ExtensionNotFound:
+        return None
+    data = getattr(value, attribute)
+    return data.hex() if data else None
+
+
+def _spki(key):
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo).hex()
+
+
+def describe(pem):
+    """Facts about a PEM certificate: subject, issuer, key identifiers, names, expiry, public key."""
+    cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = ["DNS:" + name.lower() for name in sans.get_values_for_type(x509.DNSName)]
+        names += ["IP:" + str(address) for address in sans.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        names = []
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "authority_key_id": _key_id(cert, x509.AuthorityKeyIdentifier, "key_identifier"),
+        "subject_key_id": _key_id(cert, x509.SubjectKeyIdentifier, "digest"),
+        "names": sorted(set(names)),
+        "not_after": _epoch(_not_after(cert)),
+        "public_key": _spki(cert.public_key()),
+    }
+
+
+def due(current, key, ca, names, now, renew_days):
+    """Why a certificate must be issued; an empty list when the current one stays.
+
+    current: describe() of the installed certificate, or None; key: {'public_key': ..., 'new': bool}
+    (public_key None when there is no key yet); ca: describe() of the CA certificate; names: wanted_names();
+    now: seconds since the epoch; renew_days: reissue this many days before expiry.
+    """
+    if current is None:
+        return ["no certificate"]
+    reasons = []
+    if key.get("new") or key.get("public_key") != current["public_key"]:
+        reasons.append("the key changed")
+    if current["not_after"] - now < renew_days * 86400:
+        reasons.append("expires within %d days" % renew_days)
+    if current["issuer"] != ca["subject"] or (
+            current.get("authority_key_id") and ca.get("subject_key_id")
+            and current["authority_key_id"] != ca["subject_key_id"]):
+        reasons.append("signed by another CA")
+    if current["names"] != names:
+        reasons.append("names differ (has %s, wants %s)" % (", ".join(current["names"]) or "none", ", ".join(names)))
+    return reasons
+
+
+def make_key():
+    """A new EC P-256 private key, PEM (SEC 1, unencrypted)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption()).decode()
+
+
+def public_key(key_pem):
+    """The public key (PEM) of a PEM private key; raises ValueError when it cannot be read."""
+    key = serialization.load_pem_private_key(key_pem.encode() if isinstance(key_pem, str) else key_pem, None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def spki_of(public_pem):
+    """The hex DER SubjectPublicKeyInfo of a PEM public key (what describe() returns as public_key)."""
+    return _spki(serialization.load_pem_public_key(public_pem.encode()))
+
+
+def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now):
+    """A certificate (PEM) for the public key and names, signed by the CA, valid from now for valid_days."""
+    ca_cert = x509.load_pem_x509_certificate(ca_pem.encode())
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), None)
+    subject_key = serialization.load_pem_public_key(public_pem.encode())
+    general = []
+    for name in names:
+        kind, value = name.split(":", 1)
+        general.append(x509.DNSName(value) if kind == "DNS" else x509.IPAddress(ipaddress.ip_address(value)))
+    common_name = names[0].split(":", 1)[1] if names else "certificate"
+    dns_first = [name for name in names if name.startswith("DNS:")]
+    if dns_first:
+        common_name = dns_first[0].split(":", 1)[1]
+    start = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    try:
+        ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        authority = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)
+    except x509.ExtensionNotFound:
+        authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(subject_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start - datetime.timedelta(minutes=5))
+        .not_valid_after(start + datetime.timedelta(days=valid_days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=True, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .add_extension(x509.SubjectAlternativeName(general), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
+        .add_extension(authority, critical=False)
+    )
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def metrics(name, path, not_after, ca_path, ca_not_after):
+    """The node exporter textfile of one certificate's expiry and its CA's."""
+    return (
+        "# HELP %s When a certificate of the platform stops being valid.\n"
+        "# TYPE %s gauge\n"
+        '%s{certificate="%s",path="%s"} %d\n'
+        '%s{certificate="ca",path="%s"} %d\n'
+    ) % (METRIC, METRIC, METRIC, name, path, not_after, METRIC, ca_path, ca_not_after)

@@ -1,0 +1,105 @@
+"""lanying.im.host_certificates end to end: the action on the controller and the module on a host (this
+machine, through a local connection), through ansible-playbook."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.lanying.im.plugins.module_utils import _certificates as certs
+from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import local_host, run_playbook
+from ansible_collections.lanying.im.tests.unit.plugins.module_utils.test_certificates import CA_KEY, CA_PEM
+
+PLAYBOOK = """
+- name: Keep certificates
+  hosts: host1
+  gather_facts: false
+  tasks:
+    - name: Keep them
+      lanying.im.host_certificates:
+        ca: {certificate: "{{ ca_dir }}/ca.crt", key: "{{ ca_dir }}/ca.key"}
+        textfile_dir: "{{ host_dir }}/textfile"
+        certificates:
+          - {name: service, dir: "{{ host_dir }}/service", dns: "{{ dns }}", ips: [10.0.0.5]}
+          - {name: other, dir: "{{ host_dir }}/other", dns: [other.test]}
+      register: kept
+
+    - name: Keep the result for the test
+      ansible.builtin.copy:
+        content: "{{ kept | to_json }}"
+        dest: "{{ ca_dir }}/result.json"
+        mode: "0600"
+      delegate_to: localhost
+      check_mode: false
+"""
+
+
+@pytest.fixture(name="place")
+def place_fixture(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("the module sets root as the owner of what it writes")
+    (tmp_path / "ca").mkdir()
+    (tmp_path / "ca" / "ca.crt").write_text(CA_PEM)
+    (tmp_path / "ca" / "ca.key").write_text(CA_KEY)
+    (tmp_path / "playbook.yml").write_text(PLAYBOOK)
+    (tmp_path / "hosts.yml").write_text(json.dumps({"all": {"hosts": {"host1": local_host(5)}, "vars": {
+        "ca_dir": str(tmp_path / "ca"), "host_dir": str(tmp_path / "host")}}}))
+    return tmp_path
+
+
+def keep(place, *options, dns="service.test"):
+    code, output = run_playbook(place, "playbook.yml", "-e", json.dumps({"dns": [dns]}), *options)
+    assert code == 0, output
+    return json.loads((place / "ca" / "result.json").read_text()), output
+
+
+def test_issues_once_keeps_then_reissues_for_new_names(place):
+    result, output = keep(place)
+    assert result["changed"] and [entry["reasons"] for entry in result["certificates"]] == [
+        ["no certificate"], ["no certificate"]]
+    service = place / "host" / "service"
+    key = (service / "service.key").read_text()
+    assert key not in output and CA_KEY not in output
+    facts = certs.describe((service / "service.crt").read_text())
+    assert facts["names"] == ["DNS:service.test", "IP:10.0.0.5"]
+    assert facts["public_key"] == certs.spki_of(certs.public_key(key))
+    assert (service / "ca.crt").read_text() == CA_PEM
+    assert oct((service / "service.key").stat().st_mode & 0o777) == "0o640"
+    assert oct(service.stat().st_mode & 0o777) == "0o750"
+    metric = (place / "host" / "textfile" / "lanying_im_certificate_service.prom").read_text()
+    assert 'certificate="service",path="%s/service.crt"} %d' % (service, facts["not_after"]) in metric
+
+    again, _output = keep(place)
+    assert not again["changed"] and not any(entry["issued"] for entry in again["certificates"])
+
+    # Check mode tells the truth and leaves the host as it was.
+    before = (service / "service.crt").read_text()
+    checked, output = keep(place, "--check", "--diff", dns="service2.test")
+    assert checked["changed"] and checked["certificates"][0]["issued"]
+    assert checked["certificates"][0]["reasons"][0].startswith("names differ")
+    assert not checked["certificates"][1]["changed"]
+    assert (service / "service.crt").read_text() == before and "service.crt" in output
+
+    renamed, _output = keep(place, dns="service2.test")
+    assert renamed["certificates"][0]["issued"] and not renamed["certificates"][1]["issued"]
+    assert (service / "service.key").read_text() == key
+    assert certs.describe((service / "service.crt").read_text())["names"] == ["DNS:service2.test", "IP:10.0.0.5"]
+
+
+def test_a_lost_key_gets_a_new_key_and_certificate(place):
+    keep(place)
+    service = place / "host" / "service"
+    (service / "service.key").unlink()
+    result, output = keep(place)
+    assert result["certificates"][0]["reasons"] == ["the key changed"]
+    key = (service / "service.key").read_text()
+    assert key not in output
+    assert certs.describe((service / "service.crt").read_text())["public_key"] == certs.spki_of(certs.public_key(key))
+
+
+def test_a_missing_ca_is_named(place):
+    (place / "ca" / "ca.crt").unlink()
+    code, output = run_playbook(place, "playbook.yml", "-e", json.dumps({"dns": ["service.test"]}))
+    assert code != 0 and "cannot read the CA certificate %s/ca/ca.crt on the controller" % place in output
