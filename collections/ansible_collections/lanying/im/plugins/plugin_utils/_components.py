@@ -6,9 +6,10 @@
 Each entry of ``COMPONENTS`` says, for one component: the role that deploys it, where it runs (a rule
 over the inventory groups and the placement of the components before it), and its network listeners:
 port, protocol, who may connect, whether it speaks TLS and checks the metrics account, and the
-Prometheus job that scrapes it. ``placement``, ``listeners`` and ``scrape_jobs`` read this table and
-nothing else: the port clash check, the host firewall, Prometheus and the docs all follow from it, so a
-new component is its role, its entry here and its check.
+Prometheus job that scrapes it, and on a cluster the pod it runs in. ``placement``, ``listeners``,
+``scrape_jobs`` and ``pod_traffic`` read this table and nothing else: the port clash check, the host
+firewall, Prometheus, the cluster's NetworkPolicies and the docs all follow from it, so a new component
+is its role, its entry here and its check.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ K3S_PORTS = {"k3s_kubelet": 10250, "k3s_vxlan": 8472, "k3s_etcd_client": 2379, "
 #   job       the Prometheus job that scrapes it (None: not scraped), metrics_path its path
 #   when      a rule (context -> bool): without it, the listener does not exist
 #   on        a rule (context -> hosts) for a listener that is not on every host of its component
+#   pod_clients  components whose pods (on a cluster) connect to it from inside the cluster
 Listener = collections.namedtuple(
-    "Listener", "name port clients public loopback protocol pods tls auth job metrics_path when on")
-Listener.__new__.__defaults__ = ((), False, False, "tcp", False, False, False, None, None, None, None)
+    "Listener", "name port clients public loopback protocol pods tls auth job metrics_path when on pod_clients")
+Listener.__new__.__defaults__ = ((), False, False, "tcp", False, False, False, None, None, None, None, ())
 
 # role: the roles that deploy it (a name, a tuple of names, or None: none of its own); hosts: a rule
-# (context -> hosts); listeners: on each host; per_process: listeners of each Synapse process on its host.
-Component = collections.namedtuple("Component", "name role hosts listeners per_process")
-Component.__new__.__defaults__ = (None, (), ())
+# (context -> hosts); listeners: on each host; per_process: listeners of each Synapse process on its host;
+# pod: with the platform on a cluster, the pod it runs in (its NetworkPolicy admits these listeners).
+Component = collections.namedtuple("Component", "name role hosts listeners per_process pod")
+Component.__new__.__defaults__ = (None, (), (), None)
 
 
 def _unique(hosts):
@@ -128,19 +131,20 @@ COMPONENTS = (
               per_process=(
                   Listener("client", "client", clients=("gateway",)),
                   Listener("replication", "replication", clients=("synapse",), when=lambda c: c.workers),
-                  Listener("metrics", "metrics", job="synapse", metrics_path="/_synapse/metrics", **_SCRAPED))),
+                  Listener("metrics", "metrics", job="synapse", metrics_path="/_synapse/metrics", **_SCRAPED)),
+              pod="synapse"),
     # The HTTP edge. With the platform on k3s, its load balancer (ServiceLB) answers the public ports on
     # every node; the status page is read by the nginx exporter on the same host only.
     Component("gateway", "lanying.im.gateway", lambda c: [] if c.on_cluster else c.group("im_gateway"), (
         Listener("https", "https", public=True, on=lambda c: c.hosts("gateway", "cluster_server", "cluster_agent")),
         Listener("http", "http", public=True, on=lambda c: c.hosts("gateway", "cluster_server", "cluster_agent")),
-        Listener("status", "gateway_status", loopback=True))),
+        Listener("status", "gateway_status", loopback=True)), pod="gateway"),
     # The data tier, on the first im_db host (the named one); every im_app host (on k3s: every node, whose
     # address the pods' traffic leaves from) is a client.
     Component("postgres", "lanying.im.postgres", lambda c: c.db, (
-        Listener("postgres", "postgres", clients=lambda c: c.group("im_app")),)),
+        Listener("postgres", "postgres", clients=lambda c: c.group("im_app"), pod_clients=("synapse",)),)),
     Component("redis", "lanying.im.redis", lambda c: c.db, (
-        Listener("redis", "redis", clients=lambda c: c.group("im_app")),)),
+        Listener("redis", "redis", clients=lambda c: c.group("im_app"), pod_clients=("synapse",)),)),
     # The engines pull and push; so do the cluster's nodes (containerd) with the platform on k3s.
     Component("docker", "lanying.im.docker", _engines, (
         Listener("docker_metrics", "docker_metrics", job="docker", **_SCRAPED),)),
@@ -156,8 +160,9 @@ COMPONENTS = (
         Listener("postgres_exporter", "postgres_exporter", tls=True, auth=True, job="postgres", **_SCRAPED),)),
     Component("redis_exporter", "lanying.im.redis_exporter", lambda c: c.db, (
         Listener("redis_exporter", "redis_exporter", tls=True, job="redis", **_SCRAPED),)),
+    # On a cluster, a container of the gateway's pod.
     Component("nginx_exporter", "lanying.im.nginx_exporter", lambda c: c.hosts("gateway"), (
-        Listener("nginx_exporter", "nginx_exporter", tls=True, job="nginx", **_SCRAPED),)),
+        Listener("nginx_exporter", "nginx_exporter", tls=True, job="nginx", **_SCRAPED),), pod="gateway"),
     # Prometheus scrapes its own host over the loopback interface; its other clients are the operators,
     # through an SSH tunnel unless firewall_allow opens it.
     Component("prometheus", "lanying.im.prometheus", lambda c: c.group("monitoring")[:1], (
@@ -172,6 +177,9 @@ COMPONENTS = (
     Component("log_shipper", "lanying.im.log_shipper", lambda c: all_hosts(c.groups)),
     Component("log_receiver", None, lambda c: c.group("logging"), (
         Listener("logging", "logging", clients=("log_shipper",)),)),
+    # The hosts that may have run Synapse processes (im_app): where the ones the model no longer places are
+    # removed, once the gateway stopped sending them requests.
+    Component("chat_hosts", None, lambda c: [] if c.on_cluster else c.group("im_app")),
     # The host whose media store the backups keep: the media worker's (or the main process's) host; on
     # k3s a volume of the cluster.
     Component("media_store", None, lambda c: [] if c.on_cluster else [c.media_host]),
@@ -292,6 +300,36 @@ def scrape_jobs(found):
                                                     if listener.metrics_path else {})))
         job["targets"].append({"host": entry["host"], "port": entry["port"], "labels": labels})
     return list(jobs.values())
+
+
+def pod_traffic(context):
+    """What the cluster's NetworkPolicies admit, from the table: [(pod, direction, peer, port key)].
+
+    For every listener of a component that runs in a pod: ``ingress`` from each client, a peer that is
+    ``{"pod": name}`` (a component in a pod), ``{"component": name}`` (outside the cluster) or
+    ``{"public": True}``; and ``egress`` of each client's pod to it. For a listener outside the cluster
+    that pods call (``pod_clients``): ``egress`` of those pods to ``{"component": name}``. Loopback
+    listeners and those whose ``when`` is false are left out. ``context`` needs only the processes.
+    """
+    pods = dict((c.name, c.pod) for c in COMPONENTS if c.pod)
+    found = []
+    for component in COMPONENTS:
+        for listener in component.per_process + component.listeners:
+            if listener.loopback or (listener.when and not listener.when(context)):
+                continue
+            if component.pod:
+                if listener.public:
+                    found.append((component.pod, "ingress", {"public": True}, listener.port))
+                for client in listener.clients if not callable(listener.clients) else ():
+                    if client in pods:
+                        found.append((component.pod, "ingress", {"pod": pods[client]}, listener.port))
+                        found.append((pods[client], "egress", {"pod": component.pod}, listener.port))
+                    else:
+                        found.append((component.pod, "ingress", {"component": client}, listener.port))
+            else:
+                found += [(pods[client], "egress", {"component": component.name}, listener.port)
+                          for client in listener.pod_clients]
+    return found
 
 
 def with_addresses(found, addresses):

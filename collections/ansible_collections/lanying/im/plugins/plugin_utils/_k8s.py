@@ -24,6 +24,7 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.lanying.im.plugins.plugin_utils._components import Context, pod_traffic
 from ansible_collections.lanying.im.plugins.plugin_utils._monitoring import pod_scrape_jobs
 from ansible_collections.lanying.im.plugins.plugin_utils._workers import synapse_settings
 
@@ -375,27 +376,44 @@ def _gateway_exporter(model, settings):
 
 
 def _network_policies(model, settings, namespace, workers):
+    """A NetworkPolicy per pod of the component table (lanying.im's _components.pod_traffic), after a
+    default deny: each pod answers its listeners' clients and calls the listeners it is a client of.
+
+    Peers outside the cluster are known by address: Prometheus by where the API server's connections come
+    from (with prometheus_access, else its rules are left out), the data tier by database_addresses; DNS and
+    HTTPS out to the internet (push gateways, federation) are the pods' only other ways out.
+    """
     ports = model["ports"]
     dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
-    synapse_ingress = [{"from": [_peer("gateway")], "ports": _tcp(ports["client"])}]
-    synapse_egress = [dns]
-    if workers:
-        synapse_ingress.append({"from": [_peer("synapse")], "ports": _tcp(ports["replication"])})
-        synapse_egress.append({"to": [_peer("synapse")], "ports": _tcp(ports["replication"])})
-    gateway_ingress = [{"ports": _tcp(ports["https"], ports["http"])}]
-    if settings["prometheus_access"]:
-        sources = _blocks(_metrics_sources(settings))
-        synapse_ingress.append({"from": sources, "ports": _tcp(ports["metrics"])})
-        gateway_ingress.append({"from": sources, "ports": _tcp(ports["nginx_exporter"])})
-    if settings["database_addresses"]:
-        synapse_egress.append({"to": _blocks(settings["database_addresses"]),
-                               "ports": _tcp(model["database"]["port"], model["redis"]["port"])})
+    outside = {
+        "prometheus": _blocks(_metrics_sources(settings)) if settings["prometheus_access"] else None,
+        "postgres": _blocks(settings["database_addresses"]) or None,
+        "redis": _blocks(settings["database_addresses"]) or None,
+    }
     # HTTPS out: push gateways (the pushers), and with federation other homeservers (also on 8448). The host
     # firewall filters only what comes in; here the rest of the way out stays closed.
-    synapse_egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                           "ports": _tcp(443, 8448) if model["federation"] else _tcp(443)})
+    internet = {"synapse": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                             "ports": _tcp(443, 8448) if model["federation"] else _tcp(443)}]}
+    rules = {}
+    context = Context({}, workers, {})
+    for pod, direction, peer, port in pod_traffic(context):
+        if "pod" in peer:
+            peers = [_peer(peer["pod"])]
+        elif "public" in peer:
+            peers = None
+        else:
+            peers = outside.get(peer["component"])
+            if peers is None:
+                continue
+        found = rules.setdefault(pod, {"ingress": [], "egress": []})[direction]
+        key = "from" if direction == "ingress" else "to"
+        # Consecutive rules for the same peers become one rule with their ports.
+        if found and found[-1].get(key) == peers:
+            found[-1]["ports"] += _tcp(ports[port])
+        else:
+            found.append(dict({key: peers} if peers is not None else {}, ports=_tcp(ports[port])))
 
     def policy(name, component, ingress, egress):
         return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -403,12 +421,10 @@ def _network_policies(model, settings, namespace, workers):
                 "spec": {"podSelector": _peer(component)["podSelector"] if component else {},
                          "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}}
 
-    return [
-        # Nothing in the namespace answers or calls out unless a policy below allows it.
-        policy("default-deny", None, [], []),
-        policy("gateway", "gateway", gateway_ingress, [dns, {"to": [_peer("synapse")], "ports": _tcp(ports["client"])}]),
-        policy("synapse", "synapse", synapse_ingress, synapse_egress),
-    ]
+    # Nothing in the namespace answers or calls out unless a policy below allows it.
+    return [policy("default-deny", None, [], [])] + [
+        policy(pod, pod, rules[pod]["ingress"], [dns] + rules[pod]["egress"] + internet.get(pod, []))
+        for pod in sorted(rules)]
 
 
 def k8s_objects(model, settings):

@@ -8,7 +8,7 @@ import re
 import jinja2
 import pytest
 
-from ansible_collections.lanying.im.plugins.plugin_utils import _components, _topology
+from ansible_collections.lanying.im.plugins.plugin_utils import _components, _k8s, _topology
 from ansible_collections.lanying.im.plugins.plugin_utils._components import Component, Listener
 from ansible_collections.lanying.im.plugins.plugin_utils._topology import TopologyError, build_topology
 
@@ -21,12 +21,12 @@ ADDRESSES = {"reg": "10.0.0.1", "build": "10.0.0.2", "app": "10.0.0.3", "db": "1
 SPEC = {"server_name": "chat.example.com", "workers": "small"}
 FIREWALL_TEMPLATE = pathlib.Path(__file__).resolve().parents[4] / "roles/firewall/templates/firewall.nft.j2"
 
-# A made-up component: a presence service on every app host, its API called by the gateway, its metrics
-# scraped over TLS with the metrics account.
+# A made-up component: a presence service on every app host (in a pod of its own on a cluster), its API
+# called by the gateway, its metrics scraped over TLS with the metrics account.
 PRESENCE = Component("presence", "lanying.im.presence", lambda c: c.group("im_app"), (
     Listener("api", "presence", clients=("gateway",)),
     Listener("metrics", "presence_metrics", clients=("prometheus",), tls=True, auth=True, job="presence"),
-))
+), pod="presence")
 
 
 @pytest.fixture
@@ -72,6 +72,21 @@ def test_a_new_component_is_one_table_entry(presence):
     # Its ports clash like any other.
     with pytest.raises(TopologyError, match=r"port 7400 on host build is used twice: .* and presence \(api\)"):
         build_topology(FOUR_HOSTS, dict(SPEC, ports={"node_exporter": 7400}), ADDRESSES)
+    # On a cluster, its pod's NetworkPolicy: the gateway's pods to the API, Prometheus's sources to the
+    # metrics; and the gateway's pods may call it.
+    settings = _k8s._settings({"prometheus_access": True, "metrics_from": ["10.0.0.4"]})
+    policies = {p["metadata"]["name"]: p["spec"] for p in _k8s._network_policies(
+        {"ports": model["ports"], "federation": False}, settings, "lanying-im", [])}
+    gateway_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "lanying-im",
+                                                     "app.kubernetes.io/name": "gateway"}}}
+    assert policies["presence"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "presence"
+    assert policies["presence"]["ingress"] == [
+        {"from": [gateway_pods], "ports": [{"protocol": "TCP", "port": 7400}]},
+        {"from": [{"ipBlock": {"cidr": "10.0.0.4/32"}}], "ports": [{"protocol": "TCP", "port": 7401}]}]
+    presence_pods = {"podSelector": dict(gateway_pods["podSelector"], matchLabels=dict(
+        gateway_pods["podSelector"]["matchLabels"], **{"app.kubernetes.io/name": "presence"}))}
+    assert {"to": [presence_pods], "ports": [{"protocol": "TCP", "port": 7400}]} in policies["gateway"]["egress"]
+    assert not any(rule.get("to") == [presence_pods] for rule in policies["synapse"]["egress"])
 
 
 def test_scrape_jobs_say_how_their_endpoints_are_reached():
