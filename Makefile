@@ -1,5 +1,5 @@
 # lanying.im: common entry points. Every target creates .venv from requirements.txt first.
-.PHONY: help venv demo demo-down test test-quick lint unit sanity molecule images build clean
+.PHONY: help venv demo demo-down test test-quick lint unit sanity molecule images build docs clean
 
 help:
 	@echo "make demo       deploy the platform on local containers (inventories/local)"
@@ -7,6 +7,7 @@ help:
 	@echo "make test       the whole suite: lint, argument specs, unit, sanity, build, Molecule"
 	@echo "make test-quick lint, argument specs, unit, sanity and the one-host quick scenario"
 	@echo "make lint | unit | sanity | build | images | molecule   one part of it"
+	@echo "make docs       render docs/reference from the collection's own documentation"
 	@echo "make venv       create the virtual environment (.venv) only"
 
 venv:
@@ -41,6 +42,9 @@ images:
 
 molecule:
 	@scripts/test.sh engine images molecule
+
+docs: venv
+	@.venv/bin/python scripts/docs.py
 
 clean:
 	rm -rf .venv collections/ansible_collections/lanying/im/tests/output .ansible

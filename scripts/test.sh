@@ -44,7 +44,7 @@ stage_unit() {
     ${LANYING_UNIT_IGNORE:+--ignore="$LANYING_UNIT_IGNORE"}
 }
 stage_sanity() { scripts/sanity.sh; }
-stage_build() { scripts/check-collection-build.sh; }
+stage_build() { scripts/check-collection-build.sh && python scripts/docs.py --check; }
 # The CI definitions: .gitlab-ci.yml checked against GitLab's schema with every job listed, its lint and
 # unit jobs run for real (shell executor), the Jenkinsfile linted. Node.js and Java are the machine's;
 # the tools come from the npm registry once (scripts/ci-tools/package-lock.json).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: host_certificates
 short_description: Keep a host's certificates from the internal CA, in one pass
-version_added: 0.2.0
+version_added: 0.1.0
 author: lanying.im maintainers (@lanying-im)
 description:
   - Keeps one or more certificates on a host, each with its own key made on the host (the key never

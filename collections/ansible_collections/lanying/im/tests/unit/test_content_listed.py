@@ -1,4 +1,5 @@
-"""The collection README lists every role, plugin and playbook the collection has, with its type."""
+"""The collection README and the reference (docs/reference) list every role, plugin and playbook the
+collection has; the build stage (scripts/docs.py --check) proves the reference is the code's own."""
 
 import pathlib
 import re
@@ -7,6 +8,7 @@ import pytest
 
 COLLECTION = pathlib.Path(__file__).resolve().parents[2]
 README = (COLLECTION / "README.md").read_text()
+REFERENCE = COLLECTION.parents[3] / "docs" / "reference"
 PLUGIN_TYPES = {"modules": "module", "filter": "filter", "inventory": "inventory"}
 
 
@@ -28,3 +30,20 @@ def test_listed_in_the_collection_readme(name, kind):
 def test_the_readme_lists_nothing_that_is_not_there():
     listed = set(re.findall(r"^\| `lanying\.im\.([a-z0-9_]+)` \| ([a-z]+) \|", README, re.MULTILINE))
     assert listed == set(content())
+
+
+@pytest.mark.parametrize("name, kind", content())
+def test_in_the_reference(name, kind):
+    if kind == "playbook":
+        assert "\nlanying.im.%s\n" % name in (REFERENCE / "playbooks.rst").read_text(), (
+            "docs/reference/playbooks.rst has no section for lanying.im.%s: run make docs" % name)
+    else:
+        page = REFERENCE / ("%s_%s.rst" % (name, kind))
+        assert page.is_file(), "docs/reference has no page for lanying.im.%s (%s): run make docs" % (name, kind)
+
+
+def test_the_reference_has_nothing_that_is_not_there():
+    kinds = {"role", "module", "filter", "inventory"}
+    pages = set(tuple(page.stem.rsplit("_", 1)) for page in REFERENCE.glob("*_*.rst")
+                if page.stem.rsplit("_", 1)[1] in kinds)
+    assert pages == set(item for item in content() if item[1] != "playbook")
