@@ -59,7 +59,7 @@ class ActionModule(ActionBase):
             now = int(time.time())
             try:
                 issued = {entry["name"]: certs.issue(entry["public_key"], entry["names"], ca_content, ca_key,
-                                                     args["ca"]["valid_days"], now)
+                                                     args["ca"]["valid_days"], now, entry["common_name"])
                           for entry in due}
             except ValueError as exc:
                 raise AnsibleActionFail("cannot sign with the CA key %s: %s" % (args["ca"]["key"], exc)) from exc
@@ -80,7 +80,7 @@ class ActionModule(ActionBase):
             diff += list(second.get("diff") or [])
             changed = True
         for entry in entries:
-            for private in ("public_key", "names", "new_key"):
+            for private in ("public_key", "names", "common_name", "new_key"):
                 entry.pop(private, None)
         result.update(changed=changed, certificates=entries)
         if self._task.diff and diff:

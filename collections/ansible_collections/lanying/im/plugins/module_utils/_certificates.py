@@ -68,8 +68,10 @@ def describe(pem):
         names += ["IP:" + str(address) for address in sans.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:
         names = []
+    common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return {
         "subject": cert.subject.rfc4514_string(),
+        "common_name": common_names[0].value if common_names else None,
         "issuer": cert.issuer.rfc4514_string(),
         "authority_key_id": _key_id(cert, x509.AuthorityKeyIdentifier, "key_identifier"),
         "subject_key_id": _key_id(cert, x509.SubjectKeyIdentifier, "digest"),
@@ -79,12 +81,19 @@ def describe(pem):
     }
 
 
-def due(current, key, ca, names, now, renew_days):
+def common_name(dns, ips):
+    """The subject's common name: the first DNS name as given (services that check only the CN, such as
+    pgBackRest's tls-server-auth, match it), else the first address."""
+    return (list(dns or []) + list(ips or []))[0]
+
+
+def due(current, key, ca, names, now, renew_days, name=None):
     """Why a certificate must be issued; an empty list when the current one stays.
 
     current: describe() of the installed certificate, or None; key: {'public_key': ..., 'new': bool}
     (public_key None when there is no key yet); ca: describe() of the CA certificate; names: wanted_names();
-    now: seconds since the epoch; renew_days: reissue this many days before expiry.
+    now: seconds since the epoch; renew_days: reissue this many days before expiry; name: the common name
+    wanted (common_name()), unchecked when None.
     """
     if current is None:
         return ["no certificate"]
@@ -99,6 +108,8 @@ def due(current, key, ca, names, now, renew_days):
         reasons.append("signed by another CA")
     if current["names"] != names:
         reasons.append("names differ (has %s, wants %s)" % (", ".join(current["names"]) or "none", ", ".join(names)))
+    if name is not None and current.get("common_name") != name:
+        reasons.append("common name differs (has %s, wants %s)" % (current.get("common_name"), name))
     return reasons
 
 
@@ -121,19 +132,19 @@ def spki_of(public_pem):
     return _spki(serialization.load_pem_public_key(public_pem.encode()))
 
 
-def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now):
-    """A certificate (PEM) for the public key and names, signed by the CA, valid from now for valid_days."""
+def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now, name=None):
+    """A certificate (PEM) for the public key, names and common name (default: the first DNS name of
+    names, else the first), signed by the CA, valid from now for valid_days."""
     ca_cert = x509.load_pem_x509_certificate(ca_pem.encode())
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), None)
     subject_key = serialization.load_pem_public_key(public_pem.encode())
     general = []
-    for name in names:
-        kind, value = name.split(":", 1)
+    for entry in names:
+        kind, value = entry.split(":", 1)
         general.append(x509.DNSName(value) if kind == "DNS" else x509.IPAddress(ipaddress.ip_address(value)))
-    common_name = names[0].split(":", 1)[1] if names else "certificate"
-    dns_first = [name for name in names if name.startswith("DNS:")]
-    if dns_first:
-        common_name = dns_first[0].split(":", 1)[1]
+    if name is None:
+        dns_first = [entry for entry in names if entry.startswith("DNS:")] or names
+        name = dns_first[0].split(":", 1)[1]
     start = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
     try:
         ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -142,7 +153,7 @@ def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now):
         authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
         .issuer_name(ca_cert.subject)
         .public_key(subject_key)
         .serial_number(x509.random_serial_number())

@@ -43,7 +43,7 @@ options:
         type: str
         default: root
       dns:
-        description: DNS names the certificate is valid for; the first is its common name.
+        description: DNS names the certificate is valid for; the first is its common name (else the first of O(certificates[].ips)).
         type: list
         elements: str
         default: []
@@ -272,11 +272,12 @@ def keep(module, host, wanted, ca, ca_content, issued, now):
                 current = certs.describe(current_pem)
             except ValueError:
                 current = None
+        wanted_name = certs.common_name(wanted["dns"], wanted["ips"])
         reasons = certs.due(current, {"public_key": certs.spki_of(public), "new": new_key}, ca, names, now,
-                            module.params["ca"]["renew_days"])
+                            module.params["ca"]["renew_days"], wanted_name)
         if reasons:
             # Signed on the controller; the action calls again with the new certificate.
-            result.update(reasons=reasons, issued=True, public_key=public, names=names,
+            result.update(reasons=reasons, issued=True, public_key=public, names=names, common_name=wanted_name,
                           changed=True, new_key=new_key)
             return result
         new_pem = current_pem

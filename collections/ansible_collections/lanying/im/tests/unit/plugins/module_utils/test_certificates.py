@@ -105,3 +105,20 @@ def test_metrics_are_the_node_exporter_textfile():
         "# TYPE lanying_im_certificate_expiry_timestamp_seconds gauge",
         'lanying_im_certificate_expiry_timestamp_seconds{certificate="postgres",path="/etc/t/postgres.crt"} 1700',
         'lanying_im_certificate_expiry_timestamp_seconds{certificate="ca",path="/etc/t/ca.crt"} 1900']
+
+
+def test_the_common_name_is_the_first_dns_name_as_given():
+    # pgBackRest's tls-server-auth matches the common name only: it must be the host's name, even when an
+    # address listed as a DNS name sorts first.
+    dns, ips = ["zeta.example.test", "10.0.0.5"], ["10.0.0.5"]
+    name = certs.common_name(dns, ips)
+    public = certs.public_key(certs.make_key())
+    pem = certs.issue(public, certs.wanted_names(dns, ips), CA_PEM, CA_KEY, 397, NOW, name)
+    facts = certs.describe(pem)
+    assert name == facts["common_name"] == "zeta.example.test"
+    key = {"public_key": certs.spki_of(public), "new": False}
+    ca = certs.describe(CA_PEM)
+    assert certs.due(facts, key, ca, certs.wanted_names(dns, ips), NOW, 30, name) == []
+    assert certs.due(facts, key, ca, certs.wanted_names(dns, ips), NOW, 30, "10.0.0.5") == [
+        "common name differs (has zeta.example.test, wants 10.0.0.5)"]
+    assert certs.common_name([], ["10.0.0.5"]) == "10.0.0.5"
