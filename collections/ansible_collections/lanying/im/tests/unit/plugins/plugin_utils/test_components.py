@@ -78,7 +78,7 @@ def test_a_new_component_is_one_table_entry(presence):
     policies = {p["metadata"]["name"]: p["spec"] for p in _k8s._network_policies(
         {"ports": model["ports"], "federation": False}, settings, "lanying-im", [])}
     gateway_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "lanying-im",
-                                                     "app.kubernetes.io/name": "gateway"}}}
+                                                    "app.kubernetes.io/name": "gateway"}}}
     assert policies["presence"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "presence"
     assert policies["presence"]["ingress"] == [
         {"from": [gateway_pods], "ports": [{"protocol": "TCP", "port": 7400}]},
