@@ -229,8 +229,10 @@ class Host:
                 handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".lanying-")
                 with os.fdopen(handle, "wb") as out:
                     out.write(to_bytes(content))
+                # The temporary file (beside the target) gets its owner, group and mode first, and then
+                # takes the target's place: a key is never readable by others, not even for a moment.
                 self._attributes(temp, group, mode, True)
-                self.module.atomic_move(temp, path)
+                os.replace(temp, path)
         elif os.path.exists(path) and not self.module.check_mode:
             changed = self._attributes(path, group, mode, changed)
         return changed

@@ -3,6 +3,7 @@ machine, through a local connection), through ansible-playbook."""
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 
@@ -22,7 +23,7 @@ PLAYBOOK = """
         ca: {certificate: "{{ ca_dir }}/ca.crt", key: "{{ ca_dir }}/ca.key"}
         textfile_dir: "{{ host_dir }}/textfile"
         certificates:
-          - {name: service, dir: "{{ host_dir }}/service", dns: "{{ dns }}", ips: [10.0.0.5]}
+          - {name: service, dir: "{{ host_dir }}/service", group: nogroup, dns: "{{ dns }}", ips: [10.0.0.5]}
           - {name: other, dir: "{{ host_dir }}/other", dns: [other.test]}
       register: kept
 
@@ -67,6 +68,9 @@ def test_issues_once_keeps_then_reissues_for_new_names(place):
     assert facts["public_key"] == certs.spki_of(certs.public_key(key))
     assert (service / "ca.crt").read_text() == CA_PEM
     assert oct((service / "service.key").stat().st_mode & 0o777) == "0o640"
+    # The service's group reads the key and the certificates; nobody else reads the key.
+    for name in ("service.key", "service.crt", "ca.crt"):
+        assert grp.getgrgid((service / name).stat().st_gid).gr_name == "nogroup", name
     assert oct(service.stat().st_mode & 0o777) == "0o750"
     metric = (place / "host" / "textfile" / "lanying_im_certificate_service.prom").read_text()
     assert 'certificate="service",path="%s/service.crt"} %d' % (service, facts["not_after"]) in metric
