@@ -1,0 +1,56 @@
+"""lanying.im.packages' action: apt runs only for what the database lacks, and its result is returned."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from ansible.playbook.task import Task
+
+from ansible_collections.lanying.im.plugins.action import packages as action
+
+
+def run(args, looked, applied=None):
+    task = Task()
+    task.args = args
+    plugin = action.ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
+                                 shared_loader_obj=None)
+    calls = []
+
+    def execute(module_name, module_args, task_vars):
+        calls.append((module_name, module_args))
+        return dict(looked) if module_name == action.MODULE else dict(applied or {})
+
+    with mock.patch.object(action.ActionBase, "run", return_value={}), \
+            mock.patch.object(plugin, "_execute_module", side_effect=execute):
+        return plugin.run(task_vars={}), calls
+
+
+def test_nothing_missing_asks_apt_nothing():
+    result, calls = run({"name": ["jq"]}, {"missing": [], "installed": {"jq": "1.6"}})
+    assert [call[0] for call in calls] == [action.MODULE]
+    assert result == {"changed": False, "missing": [], "installed": {"jq": "1.6"}}
+
+
+def test_apt_gets_the_missing_packages_and_the_options_set():
+    result, calls = run({"name": ["jq", "restic"], "install_recommends": False},
+                        {"missing": ["restic"], "installed": {"jq": "1.6"}},
+                        {"changed": True, "stdout": "Setting up restic", "invocation": {"module_args": {}}})
+    assert calls[1] == (action.APT, {"name": ["restic"], "state": "present", "install_recommends": False,
+                                     "allow_downgrade": False, "allow_change_held_packages": False})
+    assert result["changed"] is True and result["missing"] == ["restic"] and "invocation" not in result
+
+
+def test_install_recommends_unset_is_left_to_apt():
+    calls = run({"name": ["restic"]}, {"missing": ["restic"], "installed": {}}, {"changed": True})[1]
+    assert "install_recommends" not in calls[1][1]
+
+
+def test_a_failed_look_is_the_result():
+    result, calls = run({"name": ["jq"]}, {"failed": True, "msg": "dpkg-query could not read"})
+    assert len(calls) == 1 and result["failed"] and "dpkg-query" in result["msg"]
+
+
+def test_apt_failure_is_returned():
+    result = run({"name": ["nope"]}, {"missing": ["nope"], "installed": {}},
+                  {"failed": True, "msg": "No package matching 'nope' is available"})[0]
+    assert result["failed"] and "nope" in result["msg"]
