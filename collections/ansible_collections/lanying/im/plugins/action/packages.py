@@ -13,6 +13,14 @@ MODULE = "lanying.im.packages"
 APT = "ansible.legacy.apt"
 
 
+def refresh_args(args, index):
+    """The arguments of ansible.builtin.apt that refresh a stale or empty index, or None for no refresh."""
+    if args["cache_valid_time"] <= 0:
+        return None
+    # apt judges an index by its directory's date: an empty one in a fresh directory would count as fresh.
+    return dict(update_cache=True, cache_valid_time=args["cache_valid_time"]) if index else dict(update_cache=True)
+
+
 def apt_args(args, names):
     """The arguments of ansible.builtin.apt for ``names``, with the options that were set."""
     result = dict(name=list(names), state="present",
@@ -39,6 +47,19 @@ class ActionModule(ActionBase):
             return result
         result.update(changed=False, missing=found["missing"], installed=found["installed"])
         if found["missing"]:
+            refresh = refresh_args(args, found.get("index", True))
+            if refresh:
+                # Like a task with check_mode false: a fresh index changes no configuration, and lets check
+                # mode tell what would be installed.
+                check_mode, self._task.check_mode = self._task.check_mode, False
+                try:
+                    refreshed = self._execute_module(module_name=APT, module_args=refresh, task_vars=task_vars)
+                finally:
+                    self._task.check_mode = check_mode
+                if refreshed.get("failed"):
+                    refreshed.pop("invocation", None)
+                    result.update(refreshed)
+                    return result
             applied = self._execute_module(module_name=APT, module_args=apt_args(args, found["missing"]),
                                            task_vars=task_vars)
             applied.pop("invocation", None)

@@ -18,7 +18,10 @@ description:
     where every package is in place spends almost nothing here.
   - This is an action plugin with a module of the same name. The module reads the database on the host;
     the action then runs M(ansible.builtin.apt) with the missing packages only, and returns its result.
-  - Check mode and diff are those of M(ansible.builtin.apt). Nothing is ever removed or upgraded.
+  - When a package is missing, the package index is refreshed first if it is older than
+    O(cache_valid_time) or empty. The refresh also runs in check mode (it changes no configuration), so
+    that check mode can tell what a fresh host would install.
+  - Check mode and diff are otherwise those of M(ansible.builtin.apt). Nothing is ever removed or upgraded.
 options:
   name:
     description:
@@ -38,6 +41,12 @@ options:
     description: Passed to M(ansible.builtin.apt), for a held package asked for at another version.
     type: bool
     default: false
+  cache_valid_time:
+    description:
+      - Seconds a package index stays fresh. When something is to be installed, an older (or an empty)
+        index is refreshed first; V(0) never refreshes it here.
+    type: int
+    default: 3600
 notes:
   - Only for hosts with dpkg and apt (Debian and its derivatives).
 seealso:
@@ -68,9 +77,15 @@ installed:
   returned: always
   type: dict
   sample: {redis-server: 5:7.0.15-1~deb12u1}
+index:
+  description: Whether the host has a package index at all (an empty one is always refreshed before an install).
+  returned: always
+  type: bool
+  sample: true
 """
 
 import fnmatch
+import glob
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -79,7 +94,11 @@ ARGUMENT_SPEC = dict(
     install_recommends=dict(type="bool"),
     allow_downgrade=dict(type="bool", default=False),
     allow_change_held_packages=dict(type="bool", default=False),
+    cache_valid_time=dict(type="int", default=3600),
 )
+
+# An index of a package source, as apt keeps it.
+INDEX_FILES = "/var/lib/apt/lists/*_Packages*"
 
 # One line per package dpkg knows: its name, whether it is installed, its version.
 QUERY_FORMAT = "${Package}\t${db:Status-Status}\t${Version}\n"
@@ -121,7 +140,8 @@ def main():
         module.fail_json(msg="dpkg-query could not read the package database: %s" % err.strip(), rc=rc)
     installed = installed_versions(out)
     module.exit_json(changed=False, missing=missing(module.params["name"], installed),
-                     installed=dict((name, installed[name]) for name in names if name in installed))
+                     installed=dict((name, installed[name]) for name in names if name in installed),
+                     index=bool(glob.glob(INDEX_FILES)))
 
 
 if __name__ == "__main__":

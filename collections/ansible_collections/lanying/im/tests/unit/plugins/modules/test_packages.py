@@ -49,3 +49,4 @@ def test_module_reads_this_hosts_database(capsys):
     assert result["changed"] is False
     assert result["missing"] == ["lanying-no-such-package"]
     assert list(result["installed"]) == ["dpkg"]
+    assert isinstance(result["index"], bool)
