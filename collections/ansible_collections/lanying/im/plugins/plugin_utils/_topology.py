@@ -244,7 +244,10 @@ def _check_addressed(found, addresses):
               "leaves out: make them reachable, or set lanying_im_address for them" % ", ".join(missing))
 
 
-def _check_backup_host(where, db_host):
+def _check_backup_host(where, db_host, groups):
+    if len(groups.get("backup") or []) > 1:
+        _fail("the inventory group backup holds %d hosts (%s): it names the one host that keeps the repositories"
+              % (len(groups["backup"]), ", ".join(groups["backup"])))
     repository = where["backup_repository"]
     if repository and repository[0] == db_host:
         _fail("the backup group's host %s is the database host: a repository there is lost with the database; "
@@ -465,7 +468,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
     host_instances = [i for i in instances if i["kind"] in ("postgres", "redis")] if nodes else instances
     context = Context(groups, host_instances, _listener_ports(ports, registry_port, k3s), nodes, k3s, media_host)
     where = placement(context)
-    _check_backup_host(where, db_host)
+    _check_backup_host(where, db_host, groups)
     found = listeners(context)
     entries = [found_entry[1] for found_entry in found]
     _check_port_clashes(entries, host_ports)

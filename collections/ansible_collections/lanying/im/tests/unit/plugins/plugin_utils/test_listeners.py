@@ -215,6 +215,11 @@ def test_the_repository_host_cannot_be_the_database_host():
         build_topology(dict(FOUR_HOSTS, backup=["db"]), SPEC, ADDRESSES)
 
 
+def test_one_repository_host_at_most():
+    with pytest.raises(TopologyError, match=r"the inventory group backup holds 2 hosts \(app, gw\)"):
+        build_topology(dict(FOUR_HOSTS, backup=["app", "gw"]), SPEC, ADDRESSES)
+
+
 def test_a_backup_port_clashes_like_any_other():
     with pytest.raises(TopologyError, match=r"port 9187 on host db is used twice: postgres_exporter .* backup \(pgbackrest\)"):
         build_topology(BACKUP, dict(SPEC, ports={"backup_server": 9187}), ADDRESSES)
