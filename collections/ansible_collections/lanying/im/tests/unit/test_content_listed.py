@@ -47,3 +47,14 @@ def test_the_reference_has_nothing_that_is_not_there():
     pages = set(tuple(page.stem.rsplit("_", 1)) for page in REFERENCE.glob("*_*.rst")
                 if page.stem.rsplit("_", 1)[1] in kinds)
     assert pages == set(item for item in content() if item[1] != "playbook")
+
+
+def test_roles_install_packages_through_lanying_im_packages():
+    """ansible.builtin.apt costs about a second per task even with nothing to do; lanying.im.packages asks apt
+    only for what is missing. apt stays for refreshing an index (update_cache) only."""
+    found = []
+    for tasks in sorted((COLLECTION / "roles").glob("*/tasks/*.yml")):
+        for match in re.finditer(r"ansible\.builtin\.apt:\n((?:\s{4,}.*\n)*)", tasks.read_text()):
+            if re.search(r"^\s+(name|pkg|deb):", match.group(1), re.MULTILINE):
+                found.append(str(tasks.relative_to(COLLECTION)))
+    assert not found, "install with lanying.im.packages instead of ansible.builtin.apt: %s" % ", ".join(found)
