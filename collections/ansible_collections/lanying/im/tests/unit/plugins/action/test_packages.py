@@ -84,5 +84,5 @@ def test_a_failed_look_is_the_result():
 
 def test_apt_failure_is_returned():
     result = run({"name": ["nope"], "cache_valid_time": 0}, {"missing": ["nope"], "installed": {}},
-                  {"failed": True, "msg": "No package matching 'nope' is available"})[0]
+                 {"failed": True, "msg": "No package matching 'nope' is available"})[0]
     assert result["failed"] and "nope" in result["msg"]
