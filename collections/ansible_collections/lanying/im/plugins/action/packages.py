@@ -47,21 +47,24 @@ class ActionModule(ActionBase):
             return result
         result.update(changed=False, missing=found["missing"], installed=found["installed"])
         if found["missing"]:
+            install = apt_args(args, found["missing"])
             refresh = refresh_args(args, found.get("index", True))
-            if refresh:
+            if refresh and self._task.check_mode:
                 # Like a task with check_mode false: a fresh index changes no configuration, and lets check
                 # mode tell what would be installed.
-                check_mode, self._task.check_mode = self._task.check_mode, False
+                self._task.check_mode = False
                 try:
                     refreshed = self._execute_module(module_name=APT, module_args=refresh, task_vars=task_vars)
                 finally:
-                    self._task.check_mode = check_mode
+                    self._task.check_mode = True
                 if refreshed.get("failed"):
                     refreshed.pop("invocation", None)
                     result.update(refreshed)
                     return result
-            applied = self._execute_module(module_name=APT, module_args=apt_args(args, found["missing"]),
-                                           task_vars=task_vars)
+            elif refresh:
+                # One apt run refreshes the index and installs.
+                install.update(refresh)
+            applied = self._execute_module(module_name=APT, module_args=install, task_vars=task_vars)
             applied.pop("invocation", None)
             result.update(applied, missing=found["missing"], installed=found["installed"])
         return result

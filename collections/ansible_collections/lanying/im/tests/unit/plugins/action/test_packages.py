@@ -65,15 +65,24 @@ def test_a_stale_index_is_refreshed_before_an_install_also_in_check_mode():
     assert result["changed"] is True
 
 
+def test_outside_check_mode_one_apt_run_refreshes_and_installs():
+    calls = run({"name": ["restic"]}, {"missing": ["restic"], "installed": {}, "index": True}, {"changed": True})[1]
+    assert len(calls) == 2
+    assert calls[1][1]["name"] == ["restic"] and calls[1][1]["update_cache"] is True
+    assert calls[1][1]["cache_valid_time"] == 3600
+
+
 def test_an_empty_index_is_always_refreshed():
     calls = run({"name": ["restic"]}, {"missing": ["restic"], "installed": {}, "index": False}, {"changed": True})[1]
-    assert calls[1][1] == {"update_cache": True}
+    assert calls[1][1]["update_cache"] is True and "cache_valid_time" not in calls[1][1]
 
 
 def test_a_failed_refresh_stops_before_the_install():
     def answer(module_name, module_args):
+        del module_name
         return {"failed": True, "msg": "Failed to update apt cache"} if "update_cache" in module_args else {}
-    result, calls = run({"name": ["restic"]}, {"missing": ["restic"], "installed": {}, "index": True}, answer)
+    result, calls = run({"name": ["restic"]}, {"missing": ["restic"], "installed": {}, "index": True}, answer,
+                        check_mode=True)
     assert len(calls) == 2 and result["failed"] and "apt cache" in result["msg"]
 
 
