@@ -21,6 +21,13 @@ description:
     one the platform's services use between hosts.
   - Refuses, with a message naming the resource, a state file of another format version, a host without an
     address, an unknown group and a name used twice.
+  - Trusts nothing it reads. A host's name must be a host name (letters, digits, C(.), C(_), C(-)), its
+    private address an IP address (the platform's services bind to it and the firewall admits it), its public
+    address an IP address or a DNS name; a host variable of the output must be a plain variable name, and
+    connection variables (C(ansible_*), which can run commands on the controller, for example
+    C(ansible_ssh_common_args) with a C(ProxyCommand)) only when O(allow_vars) lists them. The variables this
+    plugin sets itself (C(ansible_host), C(lanying_im_address), C(lanying_im_public_address),
+    C(lanying_im_terraform_resource)) cannot be replaced from the output. Values are never templated.
   - The configuration file's name must end in C(terraform.yml) or C(terraform.yaml).
 options:
   plugin:
@@ -31,9 +38,23 @@ options:
   source:
     description:
       - A Terraform state file (C(terraform.tfstate)), or a file with what C(terraform output -json) printed.
-      - A path (relative to the configuration file's directory), or an C(http://) or C(https://) URL.
+      - A path (relative to the configuration file's directory), or an C(https://) URL (C(http://) only with
+        O(allow_http)).
     required: true
     type: str
+  allow_http:
+    description:
+      - Read an C(http://) O(source). Anyone on the path can then read the state (with the credentials of
+        O(url_headers)) and change the hosts this inventory lists. Use it only on a network you trust.
+    type: bool
+    default: false
+  allow_vars:
+    description:
+      - Connection variables (C(ansible_*)) a host of the output may set, for example C(ansible_user) or
+        C(ansible_port). Others are refused, naming the resource.
+    type: list
+    elements: str
+    default: []
   output:
     description: The Terraform output that lists the hosts.
     type: str
@@ -78,16 +99,19 @@ plugin: lanying.im.terraform
 source: hosts.json
 connect_to: private
 ---
-# A state file behind Terraform's HTTP backend
+# A state file behind Terraform's HTTP backend; the hosts' output may set the SSH user
 plugin: lanying.im.terraform
 source: https://state.example.com/terraform/lanying-production
 url_headers:
   Authorization: "Bearer {{ lookup('ansible.builtin.env', 'STATE_TOKEN') }}"
 extra_groups: [eu_west]
+allow_vars: [ansible_user]
 """
 
+import ipaddress
 import json
 import os
+import re
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native, to_text
@@ -108,6 +132,11 @@ KNOWN_GROUPS = (
 )
 STATE_VERSION = 4
 HOST_KEYS = ("name", "groups", "public_address", "private_address", "vars", "resource")
+# The variables this plugin sets from the checked addresses and the resource: never from the output's vars.
+OWN_VARS = ("ansible_host", "lanying_im_address", "lanying_im_public_address", "lanying_im_terraform_resource")
+HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
+DNS_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class TerraformHostsError(ValueError):
@@ -139,8 +168,60 @@ def outputs_of(document, source):
     return values
 
 
-def hosts_of(outputs, output_name, allowed_groups, source):
-    """Check the hosts listed in one output; returns them as dicts with every key set."""
+def is_ip_address(value):
+    """Whether value is an IPv4 or IPv6 address (no network, no port)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_dns_name(value):
+    """Whether value is a DNS name: labels of letters, digits and '-', at most 253 characters, not all digits."""
+    labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
+    return (0 < len(value) <= 253 and all(DNS_LABEL.match(label) for label in labels)
+            and not all(label.isdigit() for label in labels))
+
+
+def check_address(where, key, value):
+    """The address, or TerraformHostsError: private_address an IP address, public_address one or a DNS name."""
+    if not isinstance(value, str):
+        raise TerraformHostsError("%s: %s must be a string, got %r" % (where, key, value))
+    if is_ip_address(value) or (key == "public_address" and is_dns_name(value)):
+        return value
+    raise TerraformHostsError(
+        "%s: %s=%r is not %s" % (where, key, value, "an IP address or a DNS name" if key == "public_address"
+                                 else "an IP address (the platform's services bind to it and the firewall admits it)")
+    )
+
+
+def check_vars(where, host_vars, allowed_vars):
+    """The host's variables, or TerraformHostsError for a bad name, a connection variable not allowed or one of ours."""
+    if not isinstance(host_vars, dict):
+        raise TerraformHostsError("%s: vars must be an object of host variables, got %r" % (where, host_vars))
+    for key in host_vars:
+        if not isinstance(key, str) or not VAR_NAME.match(key):
+            raise TerraformHostsError("%s: vars has %r, which is not a variable name (letters, digits and _)" % (where, key))
+        if key in OWN_VARS:
+            raise TerraformHostsError(
+                "%s: vars sets %s, which this plugin sets from the host's checked addresses and resource; remove it "
+                "(connect_to chooses the address Ansible connects to)" % (where, key)
+            )
+        if key.startswith("ansible_") and key not in allowed_vars:
+            raise TerraformHostsError(
+                "%s: vars sets the connection variable %s, refused: a connection variable from the state can run "
+                "commands on the controller. List it in allow_vars if your Terraform configuration sets it on purpose "
+                "(allowed now: %s)" % (where, key, ", ".join(allowed_vars) or "none")
+            )
+    return host_vars
+
+
+def hosts_of(outputs, output_name, allowed_groups, source, allowed_vars=()):
+    """Check the hosts listed in one output; returns them as dicts with every key set.
+
+    allowed_vars: the connection variables (``ansible_*``) a host's vars may set.
+    """
     if output_name not in outputs:
         raise TerraformHostsError(
             "%s has no output %s (outputs: %s); add it to the root module (see terraform/generic/outputs.tf)"
@@ -166,8 +247,13 @@ def hosts_of(outputs, output_name, allowed_groups, source):
         unknown_keys = sorted(set(host) - set(HOST_KEYS))
         if unknown_keys:
             raise TerraformHostsError("%s has unknown keys %s (known: %s)" % (where, ", ".join(unknown_keys), ", ".join(HOST_KEYS)))
-        if not isinstance(name, str) or not name or any(c.isspace() for c in name):
-            raise TerraformHostsError("%s has no name, or one with spaces: %r" % (where, name))
+        if not isinstance(name, str) or not name:
+            raise TerraformHostsError("%s has no name" % where)
+        if not HOST_NAME.match(name):
+            raise TerraformHostsError(
+                "%s: the name %r is not a host name (letters, digits, '.', '_' and '-', starting and ending with a "
+                "letter or a digit, at most 253 characters)" % (where, name)
+            )
         if name in seen:
             raise TerraformHostsError("%s: the name %s is used twice (also by %s)" % (where, name, seen[name]))
         seen[name] = resource or "host %d" % index
@@ -185,17 +271,13 @@ def hosts_of(outputs, output_name, allowed_groups, source):
             value = host.get(key)
             if value in (None, ""):
                 continue
-            if not isinstance(value, str) or any(c.isspace() for c in value):
-                raise TerraformHostsError("%s: %s must be an address or a DNS name, got %r" % (where, key, value))
-            addresses[key] = value
+            addresses[key] = check_address(where, key, value)
         if not addresses:
             raise TerraformHostsError(
                 "%s has no address: set public_address or private_address (an instance still being created has none; "
                 "run terraform apply again)" % where
             )
-        host_vars = host.get("vars") or {}
-        if not isinstance(host_vars, dict):
-            raise TerraformHostsError("%s: vars must be an object of host variables, got %r" % (where, host_vars))
+        host_vars = check_vars(where, host.get("vars") or {}, list(allowed_vars))
         hosts.append(
             {
                 "name": name,
@@ -218,6 +300,11 @@ class InventoryModule(BaseInventoryPlugin):
         return super().verify_file(path) and path.endswith(("terraform.yml", "terraform.yaml"))
 
     def _read_source(self, source, config_dir):
+        if source.startswith("http://") and not self.get_option("allow_http"):
+            raise AnsibleParserError(
+                "lanying.im.terraform: source %s is plain HTTP: anyone on the path can read the state and change the "
+                "hosts it lists. Use https://, or set allow_http: true on a network you trust" % source
+            )
         if source.startswith(("http://", "https://")):
             try:
                 response = open_url(
@@ -244,7 +331,8 @@ class InventoryModule(BaseInventoryPlugin):
         allowed = list(KNOWN_GROUPS) + [group for group in self.get_option("extra_groups") if group not in KNOWN_GROUPS]
         try:
             document = json.loads(text)
-            hosts = hosts_of(outputs_of(document, source), self.get_option("output"), allowed, source)
+            hosts = hosts_of(outputs_of(document, source), self.get_option("output"), allowed, source,
+                             self.get_option("allow_vars"))
         except ValueError as error:
             raise AnsibleParserError("lanying.im.terraform: %s" % to_native(error)) from error
         connect_to = self.get_option("connect_to")

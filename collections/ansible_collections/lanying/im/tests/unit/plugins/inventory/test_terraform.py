@@ -101,10 +101,14 @@ def test_a_state_file_behind_a_url(tmp_path):
     thread.start()
     try:
         url = "http://127.0.0.1:%d/" % server.server_address[1]
-        status, listed, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": url + "state"})
+        # Plain HTTP only when asked for: anyone on the path could change the hosts.
+        status, _listed, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": url + "state"})
+        assert status != 0 and "is plain HTTP" in stderr and "allow_http: true" in " ".join(stderr.split()), stderr
+        config = {"plugin": "lanying.im.terraform", "source": url + "state", "allow_http": True}
+        status, listed, stderr = inventory(tmp_path, config)
         assert status == 0, stderr
         assert groups_of(listed) == EXPECTED_GROUPS
-        status, _listed, stderr = inventory(tmp_path, {"plugin": "lanying.im.terraform", "source": url + "missing"})
+        status, _listed, stderr = inventory(tmp_path, dict(config, source=url + "missing"))
         assert status != 0 and "cannot read %smissing" % url in stderr and "404" in stderr
     finally:
         server.shutdown()
@@ -129,13 +133,66 @@ def broken_output(tmp_path, change):
          "the name lanying-app is used twice (also by terraform_data.host[\"lanying-app\"])"),
         (lambda hosts: hosts[0].update(zone="eu-1"), "has unknown keys zone"),
         (lambda hosts: hosts[0].pop("name"), "resource terraform_data.host[\"lanying-app\"] has no name"),
+        # What reaches a firewall rule, a listener or a command line is an address or a name, by type.
+        (lambda hosts: hosts[0].update(name="app;reboot"),
+         "(resource terraform_data.host[\"lanying-app\"]): the name 'app;reboot' is not a host name"),
+        (lambda hosts: hosts[0].update(name='app"x'), "the name 'app\"x' is not a host name"),
+        (lambda hosts: hosts[0].update(private_address="10.0.0.11; accept"),
+         "host lanying-app (resource terraform_data.host[\"lanying-app\"]): private_address='10.0.0.11; accept' is not "
+         "an IP address"),
+        (lambda hosts: hosts[0].update(private_address="app.example.com"), "private_address='app.example.com' is not an IP"),
+        (lambda hosts: hosts[0].update(private_address="10.0.0.0/24"), "private_address='10.0.0.0/24' is not an IP"),
+        (lambda hosts: hosts[0].update(public_address="bad_name!.example.com"),
+         "public_address='bad_name!.example.com' is not an IP address or a DNS name"),
+        (lambda hosts: hosts[0].update(public_address="300.1.2.3"), "public_address='300.1.2.3' is not an IP address or"),
+        # A connection variable from the state runs commands on the controller.
+        (lambda hosts: hosts[0].update(vars={"ansible_ssh_common_args": "-o ProxyCommand=touch /tmp/owned"}),
+         "host lanying-app (resource terraform_data.host[\"lanying-app\"]): vars sets the connection variable "
+         "ansible_ssh_common_args, refused"),
+        (lambda hosts: hosts[0].update(vars={"lanying_im_address": "10.9.9.9"}), "vars sets lanying_im_address, which this plugin sets"),
+        (lambda hosts: hosts[0].update(vars={"a-b": "1"}), "vars has 'a-b', which is not a variable name"),
     ],
-    ids=["unknown group", "no address", "name twice", "unknown key", "no name"],
+    ids=["unknown group", "no address", "name twice", "unknown key", "no name", "name with a semicolon",
+         "name with a quote", "private address with a rule", "private address a name", "private address a network",
+         "public address not a name", "public address out of range", "connection variable", "own variable",
+         "bad variable name"],
 )
 def test_bad_hosts_are_refused_with_the_resource_named(tmp_path, change, message):
     status, _listed, stderr = inventory(tmp_path, broken_output(tmp_path, change))
     assert status != 0
     assert message in " ".join(stderr.split()), stderr
+
+
+def test_connection_variables_listed_in_allow_vars_pass_and_names_and_ipv6_are_addresses(tmp_path):
+    def change(hosts):
+        hosts[0]["vars"] = {"ansible_user": "admin", "common_nofile_limit": "65536"}
+        hosts[0]["public_address"] = "app.example.com"
+        hosts[1]["private_address"] = "fd00::12"
+    config = broken_output(tmp_path, change)
+    status, _listed, stderr = inventory(tmp_path, config)
+    assert status != 0 and "connection variable ansible_user, refused" in " ".join(stderr.split())
+    assert "(allowed now: none)" in " ".join(stderr.split())
+    status, listed, stderr = inventory(tmp_path, dict(config, allow_vars=["ansible_user"]))
+    assert status == 0, stderr
+    hostvars = listed["_meta"]["hostvars"]
+    assert hostvars["lanying-app"]["ansible_user"] == "admin"
+    assert hostvars["lanying-app"]["ansible_host"] == "app.example.com"
+    assert hostvars["lanying-db"]["lanying_im_address"] == "fd00::12"
+
+
+def test_a_template_in_the_state_is_never_rendered(tmp_path):
+    marker = tmp_path / "rendered"
+    config = broken_output(tmp_path, lambda hosts: hosts[0].update(
+        vars={"common_operator": "{{ lookup('ansible.builtin.pipe', 'touch %s') }}" % marker}))
+    (tmp_path / "show.yml").write_text(
+        "- hosts: lanying-app\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.debug: {msg: '{{ common_operator }}'}\n      ignore_errors: true\n")
+    (tmp_path / "hosts.terraform.yml").write_text(json.dumps(config))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1")
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                    str(tmp_path / "hosts.terraform.yml"), str(tmp_path / "show.yml")],
+                   capture_output=True, text=True, env=env, check=False, cwd=tmp_path)
+    assert not marker.exists()
 
 
 def test_extra_groups_admit_your_own(tmp_path):
