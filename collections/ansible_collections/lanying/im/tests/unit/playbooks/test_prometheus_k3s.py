@@ -18,7 +18,7 @@ RENDER = role_vars_play("Render Prometheus's configuration", "mon-1", "prometheu
     - name: Write the configuration
       ansible.builtin.copy:
         content: "{{ _prometheus_config | to_nice_yaml(indent=2) }}"
-        dest: "{{ monitoring_program_config_dir }}/prometheus.yml"
+        dest: "{{ _prometheus_config_dir }}/prometheus.yml"
         mode: "0644"
 """)
 
@@ -45,7 +45,8 @@ def rendered(tmp_path_factory):
     config_dir.mkdir()
     settings = {"lanying_im_server_name": "chat.example.com", "lanying_im_runtime": "k3s",
                 "lanying_im_topology": {"workers": "small"}, "lanying_im_secrets_dir": str(tmp_path / ".secrets"),
-                "lanying_im_pki_dir": str(tmp_path / ".pki"), "monitoring_program_config_dir": str(config_dir)}
+                "lanying_im_pki_dir": str(tmp_path / ".pki"), "monitoring_program_found": {"prometheus": {
+                    "config_dir": str(config_dir), "binary": "/usr/bin/prometheus", "installed": True, "new": False}}}
     groups = {"im_db": ["db-1"], "im_build": ["build-1"], "monitoring": ["mon-1"], "k3s_server": ["k3s-1"],
               "k3s_agent": ["k3s-2"]}
     inventory = {"all": {"vars": settings, "hosts": hosts, "children": {
