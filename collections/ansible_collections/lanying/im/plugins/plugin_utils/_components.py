@@ -34,9 +34,12 @@ K3S_PORTS = {"k3s_kubelet": 10250, "k3s_vxlan": 8472, "k3s_etcd_client": 2379, "
 #   when      a rule (context -> bool): without it, the listener does not exist
 #   on        a rule (context -> hosts) for a listener that is not on every host of its component
 #   pod_clients  components whose pods (on a cluster) connect to it from inside the cluster
+#   forwarded  the host rewrites the destination and forwards the packets to a pod (ServiceLB's host
+#             ports, kube-proxy's node ports): nothing on the host listens, and the firewall filters the
+#             port before the rewrite (True, or a rule: context -> bool)
 Listener = collections.namedtuple(
-    "Listener", "name port clients public loopback protocol pods tls auth job metrics_path when on pod_clients")
-Listener.__new__.__defaults__ = ((), False, False, "tcp", False, False, False, None, None, None, None, ())
+    "Listener", "name port clients public loopback protocol pods tls auth job metrics_path when on pod_clients forwarded")
+Listener.__new__.__defaults__ = ((), False, False, "tcp", False, False, False, None, None, None, None, (), False)
 
 # role: the roles that deploy it (a name, a tuple of names, or None: none of its own); hosts: a rule
 # (context -> hosts); listeners: on each host; per_process: listeners of each Synapse process on its host;
@@ -134,10 +137,19 @@ COMPONENTS = (
                   Listener("metrics", "metrics", job="synapse", metrics_path="/_synapse/metrics", **_SCRAPED)),
               pod="synapse"),
     # The HTTP edge. With the platform on k3s, its load balancer (ServiceLB) answers the public ports on
-    # every node; the status page is read by the nginx exporter on the same host only.
+    # every node, and kube-proxy the Service's node ports, both by forwarding to a gateway pod; the health
+    # check node port (kube-proxy's own, for an outside load balancer) has no client of its own. The status
+    # page is read by the nginx exporter on the same host only.
     Component("gateway", "lanying.im.gateway", lambda c: [] if c.on_cluster else c.group("im_gateway"), (
-        Listener("https", "https", public=True, on=lambda c: c.hosts("gateway", "cluster_server", "cluster_agent")),
-        Listener("http", "http", public=True, on=lambda c: c.hosts("gateway", "cluster_server", "cluster_agent")),
+        Listener("https", "https", public=True, on=lambda c: c.hosts("gateway", "cluster_server", "cluster_agent"),
+                 forwarded=lambda c: c.on_cluster),
+        Listener("http", "http", public=True, on=lambda c: c.hosts("gateway", "cluster_server", "cluster_agent"),
+                 forwarded=lambda c: c.on_cluster),
+        Listener("https_node_port", "gateway_node_https", public=True, on=lambda c: c.cluster_nodes, forwarded=True,
+                 when=lambda c: c.on_cluster),
+        Listener("http_node_port", "gateway_node_http", public=True, on=lambda c: c.cluster_nodes, forwarded=True,
+                 when=lambda c: c.on_cluster),
+        Listener("health_node_port", "gateway_node_health", on=lambda c: c.cluster_nodes, when=lambda c: c.on_cluster),
         Listener("status", "gateway_status", loopback=True)), pod="gateway"),
     # The data tier, on the first im_db host (the named one); every im_app host (on k3s: every node, whose
     # address the pods' traffic leaves from) is a client.
@@ -249,6 +261,7 @@ def _entry(component, listener, host, port, context):
         # Same-host clients always get in over the loopback interface; they are left out here.
         "clients": sorted(set(c for c in clients if c != host)),
         "public": listener.public,
+        "forwarded": bool(listener.forwarded(context) if callable(listener.forwarded) else listener.forwarded),
     }
     if listener.pods and context.k3s["pod_networks"]:
         # Clients known by network rather than by host (a cluster's pods).

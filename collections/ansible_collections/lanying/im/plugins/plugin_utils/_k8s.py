@@ -301,10 +301,13 @@ def _resource_kind(instance):
     return "worker"
 
 
-def _service(name, namespace, labels, ports, service_type="ClusterIP", **extra):
+def _service(name, namespace, labels, ports, service_type="ClusterIP", node_ports=None, **extra):
+    """A Service; ``node_ports`` ({port name: number}) fixes the node ports of a LoadBalancer or NodePort one."""
+    node_ports = node_ports or {}
     spec = {"type": service_type, "selector": {"app.kubernetes.io/part-of": PART_OF,
                                                "app.kubernetes.io/instance": labels["app.kubernetes.io/instance"]},
-            "ports": [{"name": port, "port": number, "targetPort": port, "protocol": "TCP"}
+            "ports": [dict({"name": port, "port": number, "targetPort": port, "protocol": "TCP"},
+                           **({"nodePort": node_ports[port]} if port in node_ports else {}))
                       for port, number in ports]}
     spec.update(extra)
     return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, namespace, labels), "spec": spec}
@@ -574,9 +577,14 @@ def k8s_objects(model, settings):
         },
     })
     # Local traffic policy: the gateway sees each client's own address (the admin routes are allowed by it).
+    # The node ports and the health check's are the model's, which the nodes' firewalls filter.
+    model_ports = model["ports"]
     objects.append(_service("gateway", namespace, labels, [("https", gateway_ports["https"]),
                                                            ("http", gateway_ports["http"])],
-                            service_type="LoadBalancer", externalTrafficPolicy="Local"))
+                            service_type="LoadBalancer", externalTrafficPolicy="Local",
+                            node_ports={"https": model_ports["gateway_node_https"],
+                                        "http": model_ports["gateway_node_http"]},
+                            healthCheckNodePort=model_ports["gateway_node_health"]))
     objects.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                     "metadata": _meta("gateway", namespace, labels),
                     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {

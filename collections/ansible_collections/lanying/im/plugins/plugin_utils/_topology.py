@@ -43,7 +43,16 @@ DEFAULT_PORTS = {
     # database host, and the media store's restic repository served by rclone on the repository host.
     "backup_server": 8432,
     "backup_media": 8433,
+    # With the platform on k3s: the node ports of the gateway's LoadBalancer Service (kube-proxy forwards
+    # them to a gateway pod) and of its health check (externalTrafficPolicy Local), fixed so that the
+    # firewall knows them; inside k3s's service node port range.
+    "gateway_node_https": 30443,
+    "gateway_node_http": 30080,
+    "gateway_node_health": 30254,
 }
+# k3s's default service-node-port-range: the node ports above must lie inside it.
+NODE_PORT_RANGE = (30000, 32767)
+NODE_PORTS = ("gateway_node_https", "gateway_node_http", "gateway_node_health")
 # First port of each block the workers' ports are taken from (see _workers.WORKER_TYPES offsets).
 DEFAULT_PORTS.update(WORKER_PORTS)
 DEFAULT_PORTS.update(MONITORING_PORTS)
@@ -425,6 +434,11 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
     groups = _groups(groups)
     server_name, baseurl = _check_names(spec)
     ports = spec["ports"]
+    if nodes:
+        for name in NODE_PORTS:
+            if not NODE_PORT_RANGE[0] <= ports[name] <= NODE_PORT_RANGE[1]:
+                _fail("lanying_im_topology.ports.%s is %d; with lanying_im_runtime k3s it must be a node port from %d to "
+                      "%d (the cluster's service-node-port-range)" % ((name, ports[name]) + NODE_PORT_RANGE))
 
     def instance(name, kind, host, image=None, routes=()):
         return {

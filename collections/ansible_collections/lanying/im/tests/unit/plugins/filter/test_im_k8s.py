@@ -234,6 +234,9 @@ def test_the_gateway_is_a_load_balancer_that_keeps_client_addresses():
     assert service["type"] == "LoadBalancer"
     assert service["externalTrafficPolicy"] == "Local"
     assert [(p["name"], p["port"]) for p in service["ports"]] == [("https", 443), ("http", 80)]
+    # Its node ports and its health check's are the model's, which the nodes' firewalls know.
+    assert [(p["name"], p["nodePort"]) for p in service["ports"]] == [("https", 30443), ("http", 30080)]
+    assert service["healthCheckNodePort"] == 30254
     assert by_kind(found, "Deployment")["gateway"]["spec"]["replicas"] == 2
     found = objects("small", gateway_replicas=3)[1]
     assert by_kind(found, "Deployment")["gateway"]["spec"]["replicas"] == 3

@@ -46,7 +46,7 @@ def render_firewall(model, host):
     listeners = [e for e in model["listeners"] if e["host"] == host and e["address"] != "127.0.0.1"]
     return environment.get_template(FIREWALL_TEMPLATE.name).render(
         ansible_managed="test", inventory_hostname=host, _firewall_ssh_ports=[22], _firewall_ssh_sources=["0.0.0.0/0"],
-        _firewall_listeners=listeners, _firewall_retired=[], firewall_public_sources=["0.0.0.0/0", "::/0"],
+        _firewall_open=[dict({"forwarded": False}, **e) for e in listeners], firewall_public_sources=["0.0.0.0/0", "::/0"],
         firewall_allow=[], firewall_default_action="drop")
 
 

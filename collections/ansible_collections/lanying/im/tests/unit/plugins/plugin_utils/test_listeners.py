@@ -249,6 +249,13 @@ def test_on_k3s_synapse_and_the_gateway_leave_the_hosts():
     # No Synapse or gateway listener on a host, but ServiceLB's public ports on every node.
     assert not [e for e in model["listeners"] if e["component"].startswith("synapse")]
     assert found[("s1", "gateway", "https")]["public"] and found[("a1", "gateway", "http")]["port"] == 80
+    # ServiceLB's ports and the Service's node ports reach a pod through an address rewrite (the firewall
+    # filters them before it); kube-proxy's health check port answers on the node itself, to no one.
+    assert [(e["name"], e["port"], e["public"], e["forwarded"]) for e in model["listeners"]
+            if e["host"] == "a1" and e["component"] == "gateway"] == [
+        ("https", 443, True, True), ("http", 80, True, True), ("https_node_port", 30443, True, True),
+        ("http_node_port", 30080, True, True), ("health_node_port", 30254, False, False)]
+    assert found[("a1", "gateway", "health_node_port")]["clients"] == []
     assert ("s1", "gateway", "status") not in found and ("s1", "nginx_exporter", "nginx_exporter") not in found
     # The pods reach the data tier from their node's address; the nodes pull from the registry.
     assert found[("db", "postgres", "postgres")]["clients"] == ["a1", "s1"]
@@ -324,3 +331,19 @@ def test_an_unknown_runtime_is_refused():
 def test_on_k3s_the_gateway_ports_clash_with_a_node_listener():
     with pytest.raises(TopologyError, match="port 9100 on host s1 is used twice"):
         build_topology(ON_K3S, dict(SPEC, ports={"https": 9100}), ON_K3S_ADDRESSES, runtime="k3s")
+
+
+def test_on_docker_the_gateway_binds_its_ports_and_has_no_node_port():
+    found = [e for e in build_topology(FOUR_HOSTS, SPEC, ADDRESSES)["listeners"] if e["component"] == "gateway"]
+    assert found and not [e for e in found if e["forwarded"] or "node_port" in e["name"]]
+
+
+def test_on_k3s_the_node_ports_stay_in_the_clusters_range():
+    model = build_topology(ON_K3S, dict(SPEC, ports={"gateway_node_https": 31443}), ON_K3S_ADDRESSES, runtime="k3s")
+    assert table(model)[("s1", "gateway", "https_node_port")]["port"] == 31443
+    with pytest.raises(TopologyError, match=re.escape(
+            "lanying_im_topology.ports.gateway_node_http is 8080; with lanying_im_runtime k3s it must be a node port "
+            "from 30000 to 32767")):
+        build_topology(ON_K3S, dict(SPEC, ports={"gateway_node_http": 8080}), ON_K3S_ADDRESSES, runtime="k3s")
+    # On Docker they are not used: any port is taken.
+    build_topology(FOUR_HOSTS, dict(SPEC, ports={"gateway_node_http": 8080}), ADDRESSES)
