@@ -271,6 +271,15 @@ def _check_addresses(addresses, registry_port):
         _fail("host addresses: expected a mapping of host to address, got %s" % type(addresses).__name__)
     if isinstance(registry_port, bool) or not isinstance(registry_port, int) or not 1 <= registry_port <= 65535:
         _fail("lanying_im_registry_port is %r; it must be a port number from 1 to 65535" % (registry_port,))
+    for host, address in sorted(addresses.items()):
+        if address in (None, ""):
+            continue
+        try:
+            ipaddress.ip_address(address if isinstance(address, str) else "")
+        except ValueError:
+            _fail("the address of host %s (lanying_im_address, or its default route's) is %r; it must be an IP address "
+                  "such as 10.0.0.5 or fd00::5 (the platform's listeners bind to it and the firewall admits it)"
+                  % (host, address))
     return {host: (address or None) for host, address in addresses.items()}
 
 

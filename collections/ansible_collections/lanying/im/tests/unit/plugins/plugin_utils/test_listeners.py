@@ -117,10 +117,22 @@ def test_registry_port_clash_is_refused():
     (["10.0.0.1"], 5000, "expected a mapping of host to address"),
     ({}, 0, "lanying_im_registry_port is 0"),
     ({}, True, "lanying_im_registry_port is True"),
+    # What reaches a bind address and a firewall rule is an IP address, by type.
+    ({"db": "10.0.0.4; accept"}, 5000, re.escape(
+        "the address of host db (lanying_im_address, or its default route's) is '10.0.0.4; accept'; it must be an "
+        "IP address")),
+    ({"db": "db.example.com"}, 5000, "the address of host db .* is 'db.example.com'; it must be an IP address"),
+    ({"db": "10.0.0.0/24"}, 5000, "is '10.0.0.0/24'; it must be an IP address"),
+    ({"db": 10}, 5000, "is 10; it must be an IP address"),
 ])
 def test_bad_arguments(addresses, registry_port, message):
     with pytest.raises(TopologyError, match=message):
         build_topology(FOUR_HOSTS, SPEC, addresses, registry_port)
+
+
+def test_ipv6_addresses_are_addresses():
+    entries = table(build_topology(FOUR_HOSTS, SPEC, dict(ADDRESSES, db="fd00::4")))
+    assert entries[("db", "postgres", "postgres")]["address"] == "fd00::4"
 
 
 def test_no_log_receiver_without_a_logging_group():
