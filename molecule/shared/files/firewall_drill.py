@@ -88,8 +88,14 @@ def forward_to_pod(name, number, entries):
     run("ip", "addr", "add", pod_address + "/30", "dev", pod_side, namespace=pod)
     run("ip", "link", "set", pod_side, "up", namespace=pod)
     run("ip", "route", "add", "default", "via", host_address, namespace=pod)
-    # The host routes between its link and the pod's (the namespace's own setting; no sysctl needed).
-    run(sys.executable, "-c", "open('/proc/sys/net/ipv4/ip_forward', 'w').write('1')", namespace=name)
+    # The host routes between its link and the pod's. A new namespace inherits forwarding from the machine's
+    # (which runs a container engine: on); /proc/sys is read-only in a container, so it is written only when off.
+    forwarding = run("cat", "/proc/sys/net/ipv4/ip_forward", namespace=name).stdout.strip()
+    if forwarding != "1":
+        result = run(sys.executable, "-c", "open('/proc/sys/net/ipv4/ip_forward', 'w').write('1')", namespace=name,
+                     check=False)
+        if result.returncode != 0:
+            raise SystemExit("cannot turn forwarding on in the namespace of %s: %s" % (name, result.stderr.strip()))
     rules = "\n".join("\t\tfib daddr type local %s dport %d dnat to %s:%d" % (e["protocol"], e["port"], pod_address,
                                                                               e["port"]) for e in entries)
     table = ("table ip drill_nat {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
