@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: secret
 short_description: A generated secret kept in a file on the controller, vault-encrypted when a vault password is set
 version_added: 0.1.0
-author: lanying.im maintainers
+author: lanying.im maintainers (@lanying-im)
 description:
   - Returns the secret kept in the file O(_terms[0]) on the controller. The first time, when the file does not exist, a
     random secret of O(length) characters from O(chars) is made and written there (mode 0600, its directory
@@ -148,7 +148,7 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(
                 "lanying.im.secret: %s does not exist and encrypt=always, but this run has no vault password to "
                 "write it with; give one with --vault-password-file or --ask-vault-pass" % path)
-        value = "".join(secrets.choice(chars) for _ in range(length))
+        value = "".join(secrets.choice(chars) for _position in range(length))
         data = to_bytes(value + "\n")
         if vault is not None and encrypt != "never":
             vault_id, secret = vault.secrets[0]

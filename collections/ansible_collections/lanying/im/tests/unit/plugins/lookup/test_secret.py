@@ -115,7 +115,7 @@ def test_an_empty_file_is_refused(tmp_path):
 def test_writers_at_once_agree_on_one_secret(tmp_path):
     path = tmp_path / "shared"
     found = []
-    threads = [threading.Thread(target=lambda: found.append(lookup(path, vault_passwords=["pw"]))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: found.append(lookup(path, vault_passwords=["pw"]))) for _writer in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
