@@ -5,14 +5,29 @@
 #   LANYING_SSH_PRIVATE_KEY   the operator's private key
 #   LANYING_SSH_USER          optional: the user to log in as (else the inventory's)
 #   LANYING_VAULT_PASSWORD    optional: a file with the Ansible Vault password
-#   LANYING_SSH_KNOWN_HOSTS   optional: known_hosts for the hosts; without it, this run trusts the host
-#                             keys it first sees (set it for production)
+#   LANYING_SSH_KNOWN_HOSTS   known_hosts for the hosts: required for production; elsewhere, without it,
+#                             this run trusts the host keys it first sees (and says so)
+#   LANYING_ENVIRONMENT       the environment's name (default: GitLab's CI_ENVIRONMENT_NAME); production
+#                             runs refuse to start without LANYING_SSH_KNOWN_HOSTS
 # Arguments go to ansible-playbook: --check --diff for a plan, --tags self-check.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 : "${LANYING_INVENTORY:?set LANYING_INVENTORY to the environment's inventory}"
 : "${LANYING_SSH_PRIVATE_KEY:?set LANYING_SSH_PRIVATE_KEY to a file with the operator's private key}"
 [ -e "$LANYING_INVENTORY" ] || { echo "LANYING_INVENTORY=$LANYING_INVENTORY does not exist" >&2; exit 2; }
+environment=${LANYING_ENVIRONMENT:-${CI_ENVIRONMENT_NAME:-}}
+if [ -n "${LANYING_SSH_KNOWN_HOSTS:-}" ] && [ ! -s "$LANYING_SSH_KNOWN_HOSTS" ]; then
+  echo "LANYING_SSH_KNOWN_HOSTS=$LANYING_SSH_KNOWN_HOSTS is missing or empty" >&2
+  exit 2
+fi
+if [ -z "${LANYING_SSH_KNOWN_HOSTS:-}" ]; then
+  if [ "$environment" = production ]; then
+    echo "LANYING_ENVIRONMENT=production and no LANYING_SSH_KNOWN_HOSTS: a production run checks every host's key" \
+         "against known_hosts (ssh-keyscan the hosts once, check the keys, store the file as that variable)" >&2
+    exit 2
+  fi
+  echo "[ansible-target] no LANYING_SSH_KNOWN_HOSTS for ${environment:-this environment}: trusting the host keys first seen" >&2
+fi
 "$root/scripts/venv.sh" >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

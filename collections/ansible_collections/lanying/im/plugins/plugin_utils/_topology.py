@@ -253,6 +253,21 @@ def _check_addressed(found, addresses):
               "leaves out: make them reachable, or set lanying_im_address for them" % ", ".join(missing))
 
 
+def _check_families(found, addresses):
+    """A client reaches a listener by its address: both of one family (IPv4 or IPv6), or nothing connects."""
+    for entry in found:
+        address = entry["address"] or addresses.get(entry["host"])
+        if not address or entry["address"] in ("127.0.0.1", "::1"):
+            continue
+        version = ipaddress.ip_address(address).version
+        for client in entry["clients"]:
+            other = addresses.get(client)
+            if other and ipaddress.ip_address(other).version != version:
+                _fail("host %s (%s) is a client of %s (%s) on host %s (%s), an address of the other family: no "
+                      "connection could be made. Give every host an address of one family, IPv4 or IPv6 "
+                      "(lanying_im_address)" % (client, other, entry["component"], entry["name"], entry["host"], address))
+
+
 def _check_backup_host(where, db_host, groups):
     if len(groups.get("backup") or []) > 1:
         _fail("the inventory group backup holds %d hosts (%s): it names the one host that keeps the repositories"
@@ -409,6 +424,7 @@ def _baseline(groups, spec, addresses, registry_port, k3s, host_ports, require_a
     _check_port_clashes(found, host_ports)
     if require_addresses:
         _check_addressed(found, addresses)
+    _check_families(found, addresses)
     hosts = sorted(set(h for members in where.values() for h in members))
     return {
         "platform": False,
@@ -497,6 +513,7 @@ def build_topology(groups, spec, addresses=None, registry_port=5000, k3s=None, r
     _check_port_clashes(entries, host_ports)
     if require_addresses:
         _check_addressed(entries, addresses)
+    _check_families(entries, addresses)
 
     main = instances[0]
     synapse_processes = [i for i in instances if i["kind"] in ("main", "worker")]

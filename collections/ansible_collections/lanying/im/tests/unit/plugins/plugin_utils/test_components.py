@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import shutil
+import subprocess
 
 import jinja2
 import pytest
@@ -37,7 +40,7 @@ def presence(monkeypatch):
     monkeypatch.setitem(_topology.DEFAULT_PORTS, "presence_metrics", 7401)
 
 
-def render_firewall(model, host):
+def render_firewall(model, host, **settings):
     """The host's nftables ruleset, as lanying.im.firewall's template renders it from the model."""
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(FIREWALL_TEMPLATE.parent)))
     # The two of Ansible's filters and tests the template uses.
@@ -46,8 +49,9 @@ def render_firewall(model, host):
     listeners = [e for e in model["listeners"] if e["host"] == host and e["address"] != "127.0.0.1"]
     return environment.get_template(FIREWALL_TEMPLATE.name).render(
         ansible_managed="test", inventory_hostname=host, _firewall_ssh_ports=[22], _firewall_ssh_sources=["0.0.0.0/0"],
-        _firewall_open=[dict({"forwarded": False}, **e) for e in listeners], firewall_public_sources=["0.0.0.0/0", "::/0"],
-        firewall_allow=[], firewall_default_action="drop")
+        _firewall_open=[dict({"forwarded": False}, **e) for e in listeners],
+        firewall_public_sources=settings.get("firewall_public_sources", ["0.0.0.0/0", "::/0"]), firewall_allow=[],
+        firewall_default_action="drop")
 
 
 def test_a_new_component_is_one_table_entry(presence):
@@ -189,3 +193,39 @@ def test_strict_models_refuse_hosts_without_an_address():
     build_topology(CLUSTER_ALONE, {}, dict(CLUSTER_ADDRESSES), require_addresses=True)
     with pytest.raises(TopologyError, match="these hosts have no address, .*: a1\\."):
         build_topology(CLUSTER_ALONE, {}, dict(CLUSTER_ADDRESSES, a1=""), require_addresses=True)
+
+
+def nft_check(ruleset, tmp_path):
+    """nft's own parser on a rendered ruleset (--check: nothing is loaded), where nft can run."""
+    nft = shutil.which("nft") or ("/usr/sbin/nft" if os.path.exists("/usr/sbin/nft") else None)
+    if nft is None or os.geteuid() != 0:
+        pytest.skip("nft (as root) is not on this machine: the ruleset's syntax is left to the platform scenario")
+    path = tmp_path / "ruleset.nft"
+    path.write_text(ruleset)
+    result = subprocess.run([nft, "--check", "--file", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_ipv6_platform_gets_ipv6_rules(tmp_path):
+    addresses = {"reg": "fd00::1", "build": "fd00::2", "app": "fd00::3", "db": "fd00::4"}
+    model = build_topology(FOUR_HOSTS, SPEC, addresses)
+    rules = render_firewall(model, "db")
+    assert 'ip6 daddr fd00::4 tcp dport 5432 ip6 saddr { fd00::2, fd00::3 } accept comment "postgres postgres: app build"' in rules
+    assert "ip daddr" not in rules
+    nft_check(rules, tmp_path)
+    nft_check(render_firewall(model, "reg"), tmp_path)
+
+
+def test_public_sources_of_both_families_admit_each_listener_by_its_own(tmp_path):
+    model = build_topology(FOUR_HOSTS, SPEC, ADDRESSES)
+    rules = render_firewall(model, "reg", firewall_public_sources=["192.0.2.0/24", "2001:db8::/32"])
+    assert 'ip saddr { 192.0.2.0/24 } ip daddr 10.0.0.1 tcp dport 443 accept comment "gateway https: public"' in rules
+    assert "ip6 saddr { 2001:db8::/32 } ip daddr" not in rules
+    nft_check(rules, tmp_path)
+
+
+def test_hosts_of_two_families_are_refused():
+    addresses = dict(ADDRESSES, app="fd00::3")
+    with pytest.raises(TopologyError, match=r"host reg \(10.0.0.1\) is a client of synapse-stream-writer-1 \(client\) on "
+                                            r"host app \(fd00::3\), an address of the other family: .* \(lanying_im_address\)"):
+        build_topology(FOUR_HOSTS, SPEC, addresses)
