@@ -58,6 +58,11 @@ GATEWAY_EXPORTER = "/usr/bin/prometheus-nginx-exporter"
 NOBODY = 65534
 
 GATEWAY_CAPABILITIES = ["CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"]
+# Where nginx writes in its pod (the rest of the image is read-only): responses buffered to disk (media, on
+# the node's disk), its pid and the log it opens before it reads its configuration (in memory, small).
+GATEWAY_WRITABLE = [("nginx-temp", "/var/lib/nginx", {}),
+                    ("nginx-run", "/run", {"medium": "Memory", "sizeLimit": "1Mi"}),
+                    ("nginx-log", "/var/log/nginx", {"medium": "Memory", "sizeLimit": "1Mi"})]
 
 DEFAULT_SETTINGS = {
     "namespace": "lanying-im",
@@ -454,8 +459,12 @@ def k8s_objects(model, settings):
                        "gateway_tls")
     media_unit = next((i["unit"] for i in workers if i["worker_type"] == "media"), instances[0]["unit"])
 
+    # Pod Security admission: no pod of the namespace may ask for more than the baseline profile (no host
+    # namespaces, paths or ports, no privileged container, only the harmless capabilities).
     objects = [{"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": PART_OF}}}]
+                "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": PART_OF,
+                                                          "pod-security.kubernetes.io/enforce": "baseline",
+                                                          "pod-security.kubernetes.io/enforce-version": "latest"}}}]
     objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                     "metadata": _meta("synapse-secrets", namespace, _labels("synapse", "synapse-secrets")),
                     "stringData": dict(settings["synapse_secret_files"])})
@@ -560,19 +569,22 @@ def k8s_objects(model, settings):
                     "livenessProbe": dict(probe, periodSeconds=15, failureThreshold=4),
                     "resources": settings["resources"]["gateway"],
                     # nginx's master runs as root to bind its ports and prepare its temporary directories,
-                    # its workers as an unprivileged user: the capabilities for that, and no others.
-                    "securityContext": {"allowPrivilegeEscalation": False,
+                    # its workers as an unprivileged user: the capabilities for that, and no others. The image
+                    # stays read-only; nginx writes only its temporary files, pid and startup log, each in a
+                    # directory of its own that lives as long as the pod.
+                    "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                         "capabilities": {"drop": ["ALL"], "add": GATEWAY_CAPABILITIES}},
                     "volumeMounts": [
                         {"name": "config", "mountPath": "/etc/nginx/nginx.conf", "subPath": "nginx.conf",
                          "readOnly": True},
                         {"name": "tls", "mountPath": "/etc/lanying/tls", "readOnly": True},
-                    ],
+                    ] + [{"name": name, "mountPath": path} for name, path, _size in GATEWAY_WRITABLE],
                 }] + ([_gateway_exporter(model, settings)] if settings["prometheus_access"] else []),
                 "volumes": [{"name": "config", "configMap": {"name": "gateway-config"}},
                             {"name": "tls", "secret": {"secretName": "gateway-tls", "items": [
                                 {"key": "tls.crt", "path": "gateway.crt"},
-                                {"key": "tls.key", "path": "gateway.key"}]}}],
+                                {"key": "tls.key", "path": "gateway.key"}]}}]
+                           + [{"name": name, "emptyDir": size} for name, _path, size in GATEWAY_WRITABLE],
             }},
         },
     })

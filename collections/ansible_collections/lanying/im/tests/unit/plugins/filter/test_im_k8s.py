@@ -389,3 +389,35 @@ def test_federation_opens_the_way_out_to_other_homeservers():
     policy = by_kind(im_k8s_objects(model, settings(model)), "NetworkPolicy")["synapse"]["spec"]
     out = [r for r in policy["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]]
     assert [r["ports"] for r in out] == [[{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8448}]]
+
+
+# What the baseline Pod Security profile allows a container to add (Kubernetes' pod security standards).
+BASELINE_CAPABILITIES = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+                         "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+
+
+def test_the_namespace_admits_baseline_pods_and_every_pod_is_one():
+    found = objects("small", True)[1]
+    labels = found[0]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    pods = [item["spec"]["template"]["spec"] for item in found if item["kind"] in ("Deployment", "StatefulSet")]
+    assert len(pods) > 5
+    for pod in pods:
+        assert not any(pod.get(key) for key in ("hostNetwork", "hostPID", "hostIPC"))
+        assert not [v for v in pod.get("volumes", []) if "hostPath" in v]
+        for container in pod["containers"] + pod.get("initContainers", []):
+            context = container.get("securityContext", {})
+            assert not context.get("privileged") and context.get("allowPrivilegeEscalation") is False
+            assert set(context.get("capabilities", {}).get("add", [])) <= BASELINE_CAPABILITIES
+            assert context.get("readOnlyRootFilesystem") is True, container["name"]
+            assert not [p for p in container.get("ports", []) if "hostPort" in p]
+
+
+def test_the_gateway_writes_only_where_its_pod_gives_it_room():
+    pod = by_kind(objects("small")[1], "Deployment")["gateway"]["spec"]["template"]["spec"]
+    nginx = pod["containers"][0]
+    writable = {v["name"]: v["emptyDir"] for v in pod["volumes"] if "emptyDir" in v}
+    mounts = {m["mountPath"]: m["name"] for m in nginx["volumeMounts"] if m["name"] in writable}
+    assert mounts == {"/var/lib/nginx": "nginx-temp", "/run": "nginx-run", "/var/log/nginx": "nginx-log"}
+    # Buffered media responses go to the node's disk, not to memory.
+    assert writable["nginx-temp"] == {} and writable["nginx-run"]["medium"] == "Memory"
