@@ -86,6 +86,10 @@ DEFAULT_SETTINGS = {
     "prometheus_access": False,
     "metrics_from": [],
     "node_pod_networks": [],
+    # Where Synapse may open HTTPS (push gateways; with federation, other homeservers, also on 8448): the
+    # internet, not the private, shared, link-local (a cloud's metadata service) and loopback networks.
+    "synapse_egress": [{"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                       "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"]}],
 }
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -212,7 +216,29 @@ def _settings(settings):
                                    "250m or 512Mi (as a string)" % (kind, part, name, amount))
             resources[kind][part] = dict(amounts)
     merged["resources"] = resources
+    merged["synapse_egress"] = _egress(merged["synapse_egress"])
     return merged
+
+
+def _egress(blocks):
+    """k3s_synapse_egress: a list of {cidr, except} network blocks, each exception inside its block."""
+    if not isinstance(blocks, list):
+        raise K8sError("k3s_synapse_egress: expected a list of {cidr, except} blocks, got %r" % (blocks,))
+    found = []
+    for block in blocks:
+        if not isinstance(block, dict) or "cidr" not in block or set(block) - {"cidr", "except"}:
+            raise K8sError("k3s_synapse_egress: each entry is {cidr: <network>, except: [<network>, ...]}, got %r"
+                           % (block,))
+        try:
+            network = ipaddress.ip_network(str(block["cidr"]), strict=True)
+            excepted = [ipaddress.ip_network(str(e), strict=True) for e in block.get("except") or []]
+        except ValueError as error:
+            raise K8sError("k3s_synapse_egress: %s in %r (networks in CIDR form, host bits zero)" % (error, block))
+        outside = [str(e) for e in excepted if e.version != network.version or not e.subnet_of(network)]
+        if outside:
+            raise K8sError("k3s_synapse_egress: the exceptions %s are not inside %s" % (", ".join(outside), network))
+        found.append(dict({"cidr": str(network)}, **({"except": [str(e) for e in excepted]} if excepted else {})))
+    return found
 
 
 def _digest(*parts):
@@ -402,8 +428,9 @@ def _network_policies(model, settings, namespace, workers):
     }
     # HTTPS out: push gateways (the pushers), and with federation other homeservers (also on 8448). The host
     # firewall filters only what comes in; here the rest of the way out stays closed.
-    internet = {"synapse": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                             "ports": _tcp(443, 8448) if model["federation"] else _tcp(443)}]}
+    internet = {"synapse": [{"to": [{"ipBlock": block} for block in settings["synapse_egress"]],
+                             "ports": _tcp(443, 8448) if model["federation"] else _tcp(443)}]
+                if settings["synapse_egress"] else []}
     rules = {}
     context = Context({}, workers, {})
     for pod, direction, peer, port in pod_traffic(context):

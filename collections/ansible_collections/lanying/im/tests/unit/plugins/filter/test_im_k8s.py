@@ -320,7 +320,7 @@ def test_network_policies_allow_what_the_firewall_allows():
                                for a in ("10.0.0.8", "10.42.0.0", "10.42.0.1", "10.42.1.0", "10.42.1.1")]
     data = next(r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "10.0.0.9/32"}}])
     assert data["ports"] == [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}]
-    out = [r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]]
+    out = [r for r in synapse["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE}}]]
     assert [r["ports"] for r in out] == [[{"protocol": "TCP", "port": 443}]], "no federation: HTTPS out only (push gateways)"
     # Without workers there is no replication between processes.
     policies = by_kind(objects("one host")[1], "NetworkPolicy")
@@ -387,7 +387,7 @@ def test_federation_opens_the_way_out_to_other_homeservers():
     docker = build_topology(groups, {"server_name": "chat.example.com", "workers": workers, "federation": True})
     model = im_k8s_model(docker)
     policy = by_kind(im_k8s_objects(model, settings(model)), "NetworkPolicy")["synapse"]["spec"]
-    out = [r for r in policy["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]]
+    out = [r for r in policy["egress"] if r.get("to") == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE}}]]
     assert [r["ports"] for r in out] == [[{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8448}]]
 
 
@@ -421,3 +421,28 @@ def test_the_gateway_writes_only_where_its_pod_gives_it_room():
     assert mounts == {"/var/lib/nginx": "nginx-temp", "/run": "nginx-run", "/var/log/nginx": "nginx-log"}
     # Buffered media responses go to the node's disk, not to memory.
     assert writable["nginx-temp"] == {} and writable["nginx-run"]["medium"] == "Memory"
+
+
+PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"]
+
+
+def test_synapse_reaches_the_internet_and_no_private_network_but_those_you_name():
+    found = objects("small", synapse_egress=[{"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}, {"cidr": "10.1.2.3/32"}])[1]
+    synapse = by_kind(found, "NetworkPolicy")["synapse"]["spec"]
+    out = [r for r in synapse["egress"] if r["ports"] == [{"protocol": "TCP", "port": 443}]]
+    assert out == [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}},
+                           {"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+    # None at all: no way out but DNS and the platform's own services.
+    synapse = by_kind(objects("small", synapse_egress=[])[1], "NetworkPolicy")["synapse"]["spec"]
+    assert not [r for r in synapse["egress"] if {"protocol": "TCP", "port": 443} in r["ports"]]
+
+
+@pytest.mark.parametrize("egress, message", [
+    ("0.0.0.0/0", "expected a list of"),
+    ([{"cidr": "10.0.0.1/8"}], "has host bits set"),
+    ([{"cidr": "10.0.0.0/8", "except": ["192.168.0.0/16"]}], "the exceptions 192.168.0.0/16 are not inside 10.0.0.0/8"),
+    ([{"network": "10.0.0.0/8"}], "each entry is {cidr"),
+])
+def test_a_bad_egress_is_refused(egress, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        objects("small", synapse_egress=egress)
