@@ -88,8 +88,9 @@ DEFAULT_SETTINGS = {
     "node_pod_networks": [],
     # Where Synapse may open HTTPS (push gateways; with federation, other homeservers, also on 8448): the
     # internet, not the private, shared, link-local (a cloud's metadata service) and loopback networks.
-    "synapse_egress": [{"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                       "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"]}],
+    "synapse_egress": [{"cidr": "0.0.0.0/0",
+                        "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
+                                   "127.0.0.0/8"]}],
 }
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -488,10 +489,9 @@ def k8s_objects(model, settings):
 
     # Pod Security admission: no pod of the namespace may ask for more than the baseline profile (no host
     # namespaces, paths or ports, no privileged container, only the harmless capabilities).
-    objects = [{"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": PART_OF,
-                                                          "pod-security.kubernetes.io/enforce": "baseline",
-                                                          "pod-security.kubernetes.io/enforce-version": "latest"}}}]
+    namespace_labels = {"app.kubernetes.io/part-of": PART_OF, "pod-security.kubernetes.io/enforce": "baseline",
+                        "pod-security.kubernetes.io/enforce-version": "latest"}
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": namespace_labels}}]
     objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                     "metadata": _meta("synapse-secrets", namespace, _labels("synapse", "synapse-secrets")),
                     "stringData": dict(settings["synapse_secret_files"])})
@@ -607,11 +607,12 @@ def k8s_objects(model, settings):
                         {"name": "tls", "mountPath": "/etc/lanying/tls", "readOnly": True},
                     ] + [{"name": name, "mountPath": path} for name, path, _size in GATEWAY_WRITABLE],
                 }] + ([_gateway_exporter(model, settings)] if settings["prometheus_access"] else []),
-                "volumes": [{"name": "config", "configMap": {"name": "gateway-config"}},
-                            {"name": "tls", "secret": {"secretName": "gateway-tls", "items": [
-                                {"key": "tls.crt", "path": "gateway.crt"},
-                                {"key": "tls.key", "path": "gateway.key"}]}}]
-                           + [{"name": name, "emptyDir": size} for name, _path, size in GATEWAY_WRITABLE],
+                "volumes": [
+                    {"name": "config", "configMap": {"name": "gateway-config"}},
+                    {"name": "tls", "secret": {"secretName": "gateway-tls", "items": [
+                        {"key": "tls.crt", "path": "gateway.crt"},
+                        {"key": "tls.key", "path": "gateway.key"}]}},
+                ] + [{"name": name, "emptyDir": size} for name, _path, size in GATEWAY_WRITABLE],
             }},
         },
     })

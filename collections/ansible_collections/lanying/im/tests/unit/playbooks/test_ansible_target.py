@@ -1,7 +1,6 @@
 """scripts/ansible-target.sh, the CI jobs' way to the hosts: what it refuses before it runs anything."""
 
 import os
-import pathlib
 import subprocess
 
 import pytest

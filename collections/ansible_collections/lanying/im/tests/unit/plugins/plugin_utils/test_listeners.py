@@ -131,8 +131,10 @@ def test_bad_arguments(addresses, registry_port, message):
 
 
 def test_ipv6_addresses_are_addresses():
-    entries = table(build_topology(FOUR_HOSTS, SPEC, dict(ADDRESSES, db="fd00::4")))
-    assert entries[("db", "postgres", "postgres")]["address"] == "fd00::4"
+    addresses = {host: "fd00::%d" % number for number, host in enumerate(sorted(ADDRESSES), 1)}
+    entries = table(build_topology(FOUR_HOSTS, SPEC, addresses))
+    assert entries[("db", "postgres", "postgres")]["address"] == addresses["db"]
+    assert set(entries[("db", "postgres", "postgres")]["client_addresses"]) == {addresses["app"], addresses["build"]}
 
 
 def test_no_log_receiver_without_a_logging_group():
