@@ -199,6 +199,8 @@ def nft_check(ruleset, tmp_path):
     """nft's own parser on a rendered ruleset (--check: nothing is loaded), where nft can run."""
     nft = shutil.which("nft") or ("/usr/sbin/nft" if os.path.exists("/usr/sbin/nft") else None)
     if nft is None or os.geteuid() != 0:
+        # make test installs nftables (.gitlab-ci.yml's Debian tools) and runs as root: this skip is for a
+        # developer's machine without them.
         pytest.skip("nft (as root) is not on this machine: the ruleset's syntax is left to the platform scenario")
     path = tmp_path / "ruleset.nft"
     path.write_text(ruleset)
