@@ -198,6 +198,29 @@ else
   run_lane "${stages[@]}" || failed=1
 fi
 
+# The first failure of each failed scenario again, next to the summary: a scenario's log is long, and the
+# end of the output is what is read first.
+for log in .cache/logs/molecule-*.log; do
+  [ -f "$log" ] || continue
+  scenario=${log#.cache/logs/molecule-}
+  scenario=${scenario%.log}
+  grep -qE "^  molecule/$scenario\|.*\|FAILED$" "$timings_file" || continue
+  # The first task failure that was not ignored (an ignored one is followed by "...ignoring").
+  line=$(python - "$log" <<'PY'
+import re, sys
+lines = open(sys.argv[1], errors="replace").read().split("\n")
+for number, text in enumerate(lines):
+    if re.search(r"(fatal|failed): \[", text) and not any("...ignoring" in later for later in lines[number + 1:number + 40]):
+        print(number + 1)
+        break
+PY
+)
+  [ -n "$line" ] || continue
+  echo
+  echo "==> first failure in molecule/$scenario ($log, line $line)"
+  sed -n "$((line > 30 ? line - 30 : 1)),$((line + 40))p" "$log" | cut -c1-400
+done
+
 echo
 echo "==> summary (wall time by stage)"
 { cat "$timings_file"; echo "total|$((SECONDS - suite_start))s|$([ $failed = 0 ] && echo ok || echo FAILED)"; } \

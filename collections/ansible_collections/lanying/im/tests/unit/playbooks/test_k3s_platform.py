@@ -56,11 +56,13 @@ def render(tmp_path, layout, **extra):
     status, output = run_playbook(tmp_path, "k3s_platform")
     assert status == 0, output[-3000:]
     found = {}
-    for path in sorted((tmp_path / "objects").iterdir()):
-        item = yaml.safe_load(path.read_text())
-        found[(item["kind"], item["metadata"]["name"])] = item
-        if item["kind"] == "Secret":
-            assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    files = {path.name: path for path in (tmp_path / "objects").iterdir()}
+    assert sorted(files) == ["objects.yaml", "secrets.yaml"]
+    assert oct(files["secrets.yaml"].stat().st_mode & 0o777) == "0o600"
+    for name, path in sorted(files.items()):
+        for item in yaml.safe_load_all(path.read_text()):
+            assert (item["kind"] == "Secret") == (name == "secrets.yaml"), (name, item["kind"])
+            found[(item["kind"], item["metadata"]["name"])] = item
     return found, output
 
 
