@@ -57,10 +57,18 @@ class ActionModule(ActionBase):
         if due:
             ca_key = _read(args["ca"]["key"], "CA key")
             now = int(time.time())
+            # The host gives only its public key: the names, the common name and the usages come from the task.
+            given = {item["name"]: item for item in args["certificates"]}
             try:
-                issued = {entry["name"]: certs.issue(entry["public_key"], entry["names"], ca_content, ca_key,
-                                                     args["ca"]["valid_days"], now, entry["common_name"])
-                          for entry in due}
+                issued = {}
+                for entry in due:
+                    item = given.get(entry["name"])
+                    if item is None:
+                        raise AnsibleActionFail("the host asked for a certificate this task does not keep: %s" % entry["name"])
+                    issued[entry["name"]] = certs.issue(
+                        entry["public_key"], certs.wanted_names(item["dns"], item["ips"]), ca_content, ca_key,
+                        args["ca"]["valid_days"], now, certs.common_name(item["dns"], item["ips"], item.get("common_name")),
+                        item.get("usage") or ["server"])
             except ValueError as exc:
                 raise AnsibleActionFail("cannot sign with the CA key %s: %s" % (args["ca"]["key"], exc)) from exc
             wanted = [item for item in args["certificates"] if item["name"] in issued]

@@ -26,6 +26,22 @@ except ImportError as exc:  # pragma: no cover - reported by the callers
     CRYPTOGRAPHY_ERROR = str(exc)
 
 METRIC = "lanying_im_certificate_expiry_timestamp_seconds"
+# What a certificate may be used for (its extended key usage): answering as a TLS server, connecting as a
+# TLS client with it.
+USAGES = ("server", "client")
+
+
+def _usage_oids():
+    return {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
+
+
+def wanted_usage(usage):
+    """The usages wanted, checked and sorted; raises ValueError for an unknown or an empty list."""
+    found = sorted(set(usage or []))
+    unknown = [item for item in found if item not in USAGES]
+    if unknown or not found:
+        raise ValueError("usage must list server, client or both (got %s)" % (", ".join(usage or []) or "none"))
+    return found
 
 
 def wanted_names(dns, ips):
@@ -69,6 +85,11 @@ def describe(pem):
     except x509.ExtensionNotFound:
         names = []
     common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    try:
+        purposes = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        usage = sorted(name for name, oid in _usage_oids().items() if oid in purposes)
+    except x509.ExtensionNotFound:
+        usage = []
     return {
         "subject": cert.subject.rfc4514_string(),
         "common_name": common_names[0].value if common_names else None,
@@ -76,24 +97,25 @@ def describe(pem):
         "authority_key_id": _key_id(cert, x509.AuthorityKeyIdentifier, "key_identifier"),
         "subject_key_id": _key_id(cert, x509.SubjectKeyIdentifier, "digest"),
         "names": sorted(set(names)),
+        "usage": usage,
         "not_after": _epoch(_not_after(cert)),
         "public_key": _spki(cert.public_key()),
     }
 
 
-def common_name(dns, ips):
-    """The subject's common name: the first DNS name as given (services that check only the CN, such as
-    pgBackRest's tls-server-auth, match it), else the first address."""
-    return (list(dns or []) + list(ips or []))[0]
+def common_name(dns, ips, name=None):
+    """The subject's common name: the one given, else the first DNS name as given (services that check only
+    the CN, such as pgBackRest's tls-server-auth, match it), else the first address."""
+    return name or (list(dns or []) + list(ips or []))[0]
 
 
-def due(current, key, ca, names, now, renew_days, name=None):
+def due(current, key, ca, names, now, renew_days, name=None, usage=None):
     """Why a certificate must be issued; an empty list when the current one stays.
 
     current: describe() of the installed certificate, or None; key: {'public_key': ..., 'new': bool}
     (public_key None when there is no key yet); ca: describe() of the CA certificate; names: wanted_names();
     now: seconds since the epoch; renew_days: reissue this many days before expiry; name: the common name
-    wanted (common_name()), unchecked when None.
+    wanted (common_name()), unchecked when None; usage: wanted_usage(), unchecked when None.
     """
     if current is None:
         return ["no certificate"]
@@ -110,6 +132,9 @@ def due(current, key, ca, names, now, renew_days, name=None):
         reasons.append("names differ (has %s, wants %s)" % (", ".join(current["names"]) or "none", ", ".join(names)))
     if name is not None and current.get("common_name") != name:
         reasons.append("common name differs (has %s, wants %s)" % (current.get("common_name"), name))
+    if usage is not None and current.get("usage") != usage:
+        reasons.append("usage differs (has %s, wants %s)" % (", ".join(current.get("usage") or []) or "none",
+                                                            ", ".join(usage)))
     return reasons
 
 
@@ -132,9 +157,11 @@ def spki_of(public_pem):
     return _spki(serialization.load_pem_public_key(public_pem.encode()))
 
 
-def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now, name=None):
+def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now, name=None, usage=USAGES):
     """A certificate (PEM) for the public key, names and common name (default: the first DNS name of
-    names, else the first), signed by the CA, valid from now for valid_days."""
+    names, else the first), for the usages given (server, client), signed by the CA, valid from now for
+    valid_days."""
+    purposes = [_usage_oids()[item] for item in wanted_usage(usage)]
     ca_cert = x509.load_pem_x509_certificate(ca_pem.encode())
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), None)
     subject_key = serialization.load_pem_public_key(public_pem.encode())
@@ -163,8 +190,7 @@ def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now, name=None):
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=True, key_cert_sign=False,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                       critical=False)
+        .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
         .add_extension(x509.SubjectAlternativeName(general), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
         .add_extension(authority, critical=False)

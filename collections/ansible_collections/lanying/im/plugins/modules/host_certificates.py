@@ -52,6 +52,23 @@ options:
         type: list
         elements: str
         default: []
+      common_name:
+        description:
+          - The certificate's common name; empty gives the first of O(certificates[].dns) (else of
+            O(certificates[].ips)).
+          - A service that knows its peers by common name only (pgBackRest's C(tls-server-auth)) is given a
+            certificate whose name no other certificate of the host has.
+        type: str
+      usage:
+        description:
+          - What the certificate may be used for (its extended key usage) - V(server) to answer TLS
+            connections, V(client) to connect with it to a service that checks client certificates.
+          - A certificate of a server is not accepted as a client's by the platform's services, and the
+            reverse.
+        type: list
+        elements: str
+        choices: [server, client]
+        default: [server]
   ca:
     description:
       - The CA that signs, and how long its certificates live. The site playbook's roles pass the shared
@@ -173,6 +190,8 @@ CERTIFICATE_SPEC = dict(
     group=dict(type="str", default="root"),
     dns=dict(type="list", elements="str", default=[]),
     ips=dict(type="list", elements="str", default=[]),
+    common_name=dict(type="str"),
+    usage=dict(type="list", elements="str", choices=list(certs.USAGES), default=["server"]),
 )
 
 ARGUMENT_SPEC = dict(
@@ -274,13 +293,17 @@ def keep(module, host, wanted, ca, ca_content, issued, now):
                 current = certs.describe(current_pem)
             except ValueError:
                 current = None
-        wanted_name = certs.common_name(wanted["dns"], wanted["ips"])
+        wanted_name = certs.common_name(wanted["dns"], wanted["ips"], wanted.get("common_name"))
+        try:
+            usage = certs.wanted_usage(wanted.get("usage") or ["server"])
+        except ValueError as exc:
+            module.fail_json(msg="certificate %s: %s" % (wanted["name"], exc))
         reasons = certs.due(current, {"public_key": certs.spki_of(public), "new": new_key}, ca, names, now,
-                            module.params["ca"]["renew_days"], wanted_name)
+                            module.params["ca"]["renew_days"], wanted_name, usage)
         if reasons:
-            # Signed on the controller; the action calls again with the new certificate.
-            result.update(reasons=reasons, issued=True, public_key=public, names=names, common_name=wanted_name,
-                          changed=True, new_key=new_key)
+            # Signed on the controller, for the names and usages the task gives (never what the host reports);
+            # the action calls again with the new certificate.
+            result.update(reasons=reasons, issued=True, public_key=public, changed=True, new_key=new_key)
             return result
         new_pem = current_pem
     else:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import grp
 import json
 import os
+from unittest import mock
 
 import pytest
+from ansible.playbook.task import Task
 
+from ansible_collections.lanying.im.plugins.action import host_certificates as action
 from ansible_collections.lanying.im.plugins.module_utils import _certificates as certs
 from ansible_collections.lanying.im.tests.unit.playbooks.local_playbook import local_host, run_playbook
 from ansible_collections.lanying.im.tests.unit.plugins.module_utils.test_certificates import CA_KEY, CA_PEM
@@ -107,3 +110,47 @@ def test_a_missing_ca_is_named(place):
     (place / "ca" / "ca.crt").unlink()
     code, output = run_playbook(place, "playbook.yml", "-e", json.dumps({"dns": ["service.test"]}))
     assert code != 0 and "cannot read the CA certificate %s/ca/ca.crt on the controller" % place in output
+
+
+def test_the_controller_signs_the_names_of_the_task_not_those_the_host_reports(tmp_path):
+    """A host that was taken over answers the first pass with other names, a common name and usages of its
+    choice: what the CA signs is still what the task asks for; only the public key is the host's."""
+    (tmp_path / "ca.crt").write_text(CA_PEM)
+    (tmp_path / "ca.key").write_text(CA_KEY)
+    task = Task()
+    task.args = {"ca": {"certificate": str(tmp_path / "ca.crt"), "key": str(tmp_path / "ca.key")},
+                 "certificates": [{"name": "pgbackrest", "dir": "/etc/t", "dns": ["db-1"], "ips": ["10.0.0.5"],
+                                   "common_name": "pgbackrest.db-1", "usage": ["server", "client"]},
+                                  {"name": "exporter", "dir": "/etc/e", "dns": ["db-1"], "ips": ["10.0.0.5"]}]}
+    plugin = action.ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
+                                 shared_loader_obj=None)
+    public = certs.public_key(certs.make_key())
+    forged = {"public_key": public, "names": ["DNS:backup-1", "IP:10.0.0.9"], "common_name": "backup-1",
+              "usage": ["client"], "reasons": ["no certificate"], "issued": True, "changed": True}
+    signed = {}
+
+    def execute(module_name, module_args, task_vars):
+        del module_name, task_vars
+        if not module_args["issued"]:
+            return {"changed": True, "certificates": [dict(forged, name="pgbackrest"), dict(forged, name="exporter")]}
+        signed.update(module_args["issued"])
+        return {"changed": True, "certificates": [{"name": name, "issued": True} for name in module_args["issued"]]}
+
+    with mock.patch.object(action.ActionBase, "run", return_value={}), \
+            mock.patch.object(plugin, "_execute_module", side_effect=execute):
+        plugin.run(task_vars={})
+    backup, exporter = certs.describe(signed["pgbackrest"]), certs.describe(signed["exporter"])
+    assert backup["names"] == exporter["names"] == ["DNS:db-1", "IP:10.0.0.5"]
+    assert (backup["common_name"], backup["usage"]) == ("pgbackrest.db-1", ["client", "server"])
+    assert (exporter["common_name"], exporter["usage"]) == ("db-1", ["server"])
+    assert backup["public_key"] == certs.spki_of(public)
+
+    # A certificate the task does not keep is not signed at all.
+    def stranger(module_name, module_args, task_vars):
+        del module_name, module_args, task_vars
+        return {"changed": True, "certificates": [dict(forged, name="backup-1")]}
+
+    with mock.patch.object(action.ActionBase, "run", return_value={}), \
+            mock.patch.object(plugin, "_execute_module", side_effect=stranger), \
+            pytest.raises(action.AnsibleActionFail, match="does not keep: backup-1"):
+        plugin.run(task_vars={})

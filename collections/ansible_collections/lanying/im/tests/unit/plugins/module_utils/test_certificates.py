@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -122,3 +123,29 @@ def test_the_common_name_is_the_first_dns_name_as_given():
     assert certs.due(facts, key, ca, certs.wanted_names(dns, ips), NOW, 30, "10.0.0.5") == [
         "common name differs (has zeta.example.test, wants 10.0.0.5)"]
     assert certs.common_name([], ["10.0.0.5"]) == "10.0.0.5"
+
+
+def test_a_common_name_given_is_kept():
+    assert certs.common_name(["db-1"], ["10.0.0.5"], "pgbackrest.db-1") == "pgbackrest.db-1"
+    assert certs.common_name(["db-1"], ["10.0.0.5"], None) == "db-1"
+
+
+def test_a_certificate_is_for_the_usages_asked_and_due_when_they_change():
+    public = certs.public_key(certs.make_key())
+    key = {"public_key": certs.spki_of(public), "new": False}
+    ca = certs.describe(CA_PEM)
+    server = certs.describe(certs.issue(public, NAMES, CA_PEM, CA_KEY, 397, NOW, usage=["server"]))
+    both = certs.describe(certs.issue(public, NAMES, CA_PEM, CA_KEY, 397, NOW, usage=["server", "client"]))
+    client = certs.describe(certs.issue(public, NAMES, CA_PEM, CA_KEY, 397, NOW, usage=["client"]))
+    assert (server["usage"], both["usage"], client["usage"]) == (["server"], ["client", "server"], ["client"])
+    assert certs.due(server, key, ca, NAMES, NOW, 30, usage=["server"]) == []
+    assert certs.due(both, key, ca, NAMES, NOW, 30, usage=["server"]) == [
+        "usage differs (has client, server, wants server)"]
+    assert certs.due(server, key, ca, NAMES, NOW, 30, usage=certs.wanted_usage(["client", "server"])) == [
+        "usage differs (has server, wants client, server)"]
+
+
+@pytest.mark.parametrize("usage", [[], ["signing"], ["server", "email"]])
+def test_an_unknown_usage_is_refused(usage):
+    with pytest.raises(ValueError, match="usage must list server, client or both"):
+        certs.wanted_usage(usage)
