@@ -133,8 +133,8 @@ def due(current, key, ca, names, now, renew_days, name=None, usage=None):
     if name is not None and current.get("common_name") != name:
         reasons.append("common name differs (has %s, wants %s)" % (current.get("common_name"), name))
     if usage is not None and current.get("usage") != usage:
-        reasons.append("usage differs (has %s, wants %s)" % (", ".join(current.get("usage") or []) or "none",
-                                                            ", ".join(usage)))
+        has = ", ".join(current.get("usage") or []) or "none"
+        reasons.append("usage differs (has %s, wants %s)" % (has, ", ".join(usage)))
     return reasons
 
 
