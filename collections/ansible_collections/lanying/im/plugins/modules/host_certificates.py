@@ -16,8 +16,8 @@ description:
   - In one pass over the host it makes the directories and any missing key, reads the installed
     certificates, and decides for each whether it is due. A certificate is issued again when it is
     missing, expires within O(ca.renew_days), was made for another key, other names, another common name
-    or another usage, or was signed by another CA. Only the public keys of the due certificates travel to the controller, and only the new
-    certificates travel back.
+    or another usage, or was signed by another CA. Only the public keys of the due certificates travel to
+    the controller, and only the new certificates travel back.
   - Installs C(<name>.crt), C(<name>.key) and the CA's C(ca.crt) in each certificate's directory, and the
     expiry time of each certificate and of the CA as a node exporter textfile metric
     (C(lanying_im_certificate_expiry_timestamp_seconds)) in O(textfile_dir).
