@@ -68,7 +68,7 @@ class ActionModule(ActionBase):
                     issued[entry["name"]] = certs.issue(
                         entry["public_key"], certs.wanted_names(item["dns"], item["ips"]), ca_content, ca_key,
                         args["ca"]["valid_days"], now, certs.common_name(item["dns"], item["ips"], item.get("common_name")),
-                        item.get("usage") or ["server"])
+                        item["usage"])
             except ValueError as exc:
                 raise AnsibleActionFail("cannot sign with the CA key %s: %s" % (args["ca"]["key"], exc)) from exc
             wanted = [item for item in args["certificates"] if item["name"] in issued]

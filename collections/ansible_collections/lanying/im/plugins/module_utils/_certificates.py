@@ -157,7 +157,7 @@ def spki_of(public_pem):
     return _spki(serialization.load_pem_public_key(public_pem.encode()))
 
 
-def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now, name=None, usage=USAGES):
+def issue(public_pem, names, ca_pem, ca_key_pem, valid_days, now, name=None, usage=("server",)):
     """A certificate (PEM) for the public key, names and common name (default: the first DNS name of
     names, else the first), for the usages given (server, client), signed by the CA, valid from now for
     valid_days."""

@@ -295,7 +295,7 @@ def keep(module, host, wanted, ca, ca_content, issued, now):
                 current = None
         wanted_name = certs.common_name(wanted["dns"], wanted["ips"], wanted.get("common_name"))
         try:
-            usage = certs.wanted_usage(wanted.get("usage") or ["server"])
+            usage = certs.wanted_usage(wanted["usage"])
         except ValueError as exc:
             module.fail_json(msg="certificate %s: %s" % (wanted["name"], exc))
         reasons = certs.due(current, {"public_key": certs.spki_of(public), "new": new_key}, ca, names, now,
